@@ -1,0 +1,1 @@
+"""The ``rrbench`` command line."""

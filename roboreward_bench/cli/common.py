@@ -1,0 +1,17 @@
+"""Small helpers shared by CLI commands."""
+
+from __future__ import annotations
+
+import click
+
+from roboreward_bench.results.schema import RunResults
+from roboreward_bench.results.tables import headline_table, subset_table, summary_line
+
+
+def print_results(results: RunResults, by_subset: bool, names: dict[str, str] | None = None) -> None:
+    """Print the summary line, the headline table and optionally the subset table."""
+    click.echo(summary_line(results))
+    click.echo(headline_table(results))
+    if by_subset:
+        click.echo("")
+        click.echo(subset_table(results, names=names))

@@ -1,0 +1,40 @@
+"""The :class:`Item`: one benchmark instance, the output of the data stage.
+
+An item never carries pixels; the frame sampler fetches them from
+``video_path`` when the item is evaluated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+ITEM_KINDS = ("full", "clip", "counterfactual")
+LABELS = (1, 2, 3, 4, 5)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One video (up to ``clip_end``) plus an instruction and its gold 1–5 label.
+
+    ``clip_end`` is the last frame index shown, inclusive; ``None`` means the
+    last frame of the video. ``episode_id`` groups items that show the same
+    recorded video (pairwise accuracy and the cluster bootstrap use it);
+    ``group_id`` groups episodes that share task and initial state with
+    different rollouts (best-of-N selection uses it).
+    """
+
+    item_id: str
+    file_name: str
+    video_path: Path
+    instruction: str
+    label: int
+    episode_id: str
+    subset: str
+    clip_end: int | None = None
+    split: str = "test"
+    kind: str = "full"
+    group_id: str | None = None
+    frame_labels: tuple[int, ...] | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)

@@ -1,0 +1,1 @@
+"""Running models over tasks and scoring their predictions."""

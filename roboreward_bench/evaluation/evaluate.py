@@ -1,0 +1,145 @@
+"""``rrbench eval`` as a function: configure, run (or resume), score, write results."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from roboreward_bench import __version__
+from roboreward_bench.evaluation import runner
+from roboreward_bench.evaluation.scoring import score_records
+from roboreward_bench.frames.sampler import FrameSampler
+from roboreward_bench.metrics.types import MetricReport
+from roboreward_bench.models.registry import build_model
+from roboreward_bench.results.predictions import PREDICTIONS_FILE, PredictionsWriter, read_predictions
+from roboreward_bench.results.schema import RESULTS_FILE, Counts, ModelInfo, RunResults, TaskInfo, metrics_dict
+from roboreward_bench.tasks.registry import LoadedTask, load_task
+
+DEFAULT_OUTPUT_ROOT = Path("rrbench_runs")
+_SECRET_ARG = re.compile(r"(key|token|secret|password)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Everything ``rrbench eval`` was asked to do."""
+
+    task: str
+    model: str
+    model_args: dict[str, Any]
+    data_dir: Path | None = None
+    limit: int | None = None
+    num_frames: int | None = None
+    output_dir: Path | None = None
+    output_root: Path = DEFAULT_OUTPUT_ROOT
+    seed: int = 0
+    shard: tuple[int, int] | None = None
+    fresh: bool = False
+    use_cache: bool = True
+    cache_path: Path | None = None
+    frame_cache_bytes: int = 1 << 30
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class EvalOutcome:
+    """Where the run went, its results, and the items that failed."""
+
+    output_dir: Path
+    results: RunResults
+    report: MetricReport
+    errors: list[tuple[str, str]]
+    decodes: int
+    items: int
+
+
+def evaluate(config: EvalConfig) -> EvalOutcome:
+    """Run (or resume) one evaluation and write predictions.jsonl and results.json."""
+    started = _now()
+    task = load_task(config.task, config.data_dir)
+    items = runner.select_items(task.items, config.limit, config.shard)
+    frames, deviations = runner.effective_frames(task.spec.frames, config.num_frames)
+    context = runner.reference_context(config.seed, task.spec.reference)
+    spec, model = build_model(config.model, config.model_args, context)
+    model = _maybe_cached(model, spec.backend, task, config)
+    identity = _identity(task, config, str(spec), model.fingerprint, frames.describe())
+    output_dir = config.output_dir or default_output_dir(config.output_root, task.spec.name, config.model, identity)
+    runner.check_run_file(output_dir, identity, config.fresh)
+    todo = runner.pending(items, output_dir, config.fresh).todo
+    sampler = FrameSampler(frames, cache_bytes=config.frame_cache_bytes)
+    with PredictionsWriter(output_dir / PREDICTIONS_FILE) as writer, _progress(len(items), len(items) - len(todo),
+                                                                                config.progress) as bar:
+        work = runner.prepare(runner.processing_order(todo), sampler, task.spec.prompt, task.spec.video_position)
+        runner.run_model(model, work, task.spec.parser, writer, on_done=bar.update)
+    selected = replace(task, items=tuple(items))
+    records = [r for r in read_predictions(output_dir / PREDICTIONS_FILE) if r.item_id in {i.item_id for i in items}]
+    report = score_records(selected, records, source=str(output_dir / PREDICTIONS_FILE))
+    results = RunResults(
+        task=TaskInfo(task.spec.name, task.spec.version, task.fingerprint, task.data_revision, task.spec.canonical()),
+        model=ModelInfo(config.model, str(spec), model.fingerprint, _public_args(config.model_args),
+                        dict(model.describe())),
+        frames=frames.describe(), prompt_version=task.spec.prompt, seed=config.seed,
+        counts=Counts(**{k: report.counts.get(k, 0) for k in ("items", "invalid", "errors", "episodes", "subsets")}),
+        metrics=metrics_dict(report), per_subset=report.per_subset, headline=task.spec.headline,
+        non_standard=bool(deviations), deviations=deviations,
+        notes={**report.notes, **({"shard": f"{config.shard[0]}/{config.shard[1]}"} if config.shard else {}),
+               **({"limit": config.limit} if config.limit is not None else {})},
+        tool_version=__version__, git_commit=_git_commit(), started_at=started, finished_at=_now())
+    results.write(output_dir / RESULTS_FILE)
+    errors = [(r.item_id, r.error) for r in records if r.error is not None]
+    return EvalOutcome(output_dir, results, report, errors, sampler.decodes, len(items))
+
+
+def _maybe_cached(model: Any, backend: str, task: LoadedTask, config: EvalConfig) -> Any:
+    """Wrap real models in the response cache; baselines answer instantly and skip it."""
+    if not config.use_cache or backend in ("random", "constant", "majority"):
+        return model
+    try:
+        from roboreward_bench.models.cache import CachedModel, ResponseCache
+    except ImportError:
+        return model
+    return CachedModel(model, ResponseCache(config.cache_path), task.fingerprint)
+
+
+def _identity(task: LoadedTask, config: EvalConfig, resolved: str, model_fp: str,
+              frames: dict[str, Any]) -> dict[str, Any]:
+    return {"task": task.spec.name, "task_fingerprint": task.fingerprint, "model": resolved,
+            "model_fingerprint": model_fp, "frames": frames, "seed": config.seed, "limit": config.limit,
+            "shard": list(config.shard) if config.shard else None}
+
+
+def default_output_dir(root: Path, task_name: str, model: str, identity: dict[str, Any]) -> Path:
+    """``<root>/<task>/<model>-<hash of the run identity>``: same command, same folder."""
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:10]
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", model).strip("_")[-60:] or "model"
+    return root / re.sub(r"[^A-Za-z0-9._-]+", "_", task_name) / f"{slug}-{digest}"
+
+
+def _public_args(args: dict[str, Any]) -> dict[str, Any]:
+    """Model args safe to write down: anything that looks like a secret is dropped."""
+    return {k: v for k, v in args.items() if not _SECRET_ARG.search(k) or k.endswith("_env")}
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
+                             text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _progress(total: int, initial: int, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, desc="items", unit="item", disable=not enabled, mininterval=0.5,
+                dynamic_ncols=True)

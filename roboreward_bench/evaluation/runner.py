@@ -1,0 +1,162 @@
+"""The evaluation run: items → frames → requests → model → parsed records → results.
+
+Predictions are appended and fsynced item by item, so a run killed at any
+point resumes from its output folder (same command) with nothing lost or
+repeated. The output folder is a pure function of task, model and settings.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from roboreward_bench.data.items import Item
+from roboreward_bench.errors import RRBenchError
+from roboreward_bench.evaluation.selection import select_items
+from roboreward_bench.frames.sampler import FrameSampler
+from roboreward_bench.models.base import ModelContext, Response, RewardModel
+from roboreward_bench.parsing import get_parser
+from roboreward_bench.prompts import build_request
+from roboreward_bench.requests import Request
+from roboreward_bench.results.predictions import PREDICTIONS_FILE, PredictionRecord, PredictionsWriter, read_predictions
+from roboreward_bench.tasks.spec import FrameSpec
+
+RUN_FILE = "run.json"
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """An item ready for the model, or the reason it cannot reach it."""
+
+    item: Item
+    request: Request | None
+    error: str | None
+
+
+def prepare(items: Sequence[Item], sampler: FrameSampler, prompt_id: str, video_position: str) -> Iterator[WorkItem]:
+    """Sample frames and build requests; unreadable videos become per-item errors."""
+    for item in items:
+        try:
+            frames = sampler.sample(item.video_path, item.clip_end)
+        except RRBenchError as exc:
+            yield WorkItem(item, None, str(exc))
+            continue
+        yield WorkItem(item, build_request(item, frames, prompt_id, video_position), None)
+
+
+def to_record(response: Response, parse: Callable[[str], Any]) -> PredictionRecord:
+    """A model response as a predictions.jsonl line."""
+    parsed = None if response.error is not None else parse(response.raw_text).value
+    return PredictionRecord(
+        item_id=response.item_id, raw_text=response.raw_text, parsed=parsed, valid=parsed is not None,
+        error=response.error, latency_s=round(response.latency_s, 6), score_probs=response.score_probs,
+        prompt_tokens=response.usage.prompt_tokens, completion_tokens=response.usage.completion_tokens,
+        cached=response.cached)
+
+
+def error_record(item_id: str, message: str) -> PredictionRecord:
+    """The record of an item that never reached the model."""
+    return PredictionRecord(item_id=item_id, raw_text="", parsed=None, valid=False, error=message)
+
+
+def batched(work: Iterator[WorkItem], size: int) -> Iterator[list[WorkItem]]:
+    """Group work items into lists of at most ``size`` items."""
+    batch: list[WorkItem] = []
+    for unit in work:
+        batch.append(unit)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def run_model(model: RewardModel, work: Iterator[WorkItem], parser_name: str, writer: PredictionsWriter,
+              on_done: Callable[[int], None] = lambda n: None) -> None:
+    """Feed prepared work to the model in batches and append each record as it completes."""
+    parse = get_parser(parser_name)
+    for batch in batched(work, max(1, int(getattr(model, "batch_size", 1)))):
+        for unit in batch:
+            if unit.error is not None:
+                writer.write(error_record(unit.item.item_id, unit.error))
+        ready = [unit.request for unit in batch if unit.request is not None]
+        if ready:
+            started = time.perf_counter()
+            try:
+                responses = model.generate(ready)
+            except Exception as exc:  # one bad batch must not end the run
+                message = f"model failed on this batch: {type(exc).__name__}: {exc}".splitlines()[0]
+                responses = [Response(item_id=r.item_id, raw_text="", error=message) for r in ready]
+            elapsed = (time.perf_counter() - started) / len(ready)
+            for response in responses:
+                if response.latency_s == 0.0:
+                    response = _with_latency(response, elapsed)
+                writer.write(to_record(response, parse))
+        on_done(len(batch))
+
+
+def _with_latency(response: Response, latency: float) -> Response:
+    from dataclasses import replace
+
+    return replace(response, latency_s=latency)
+
+
+@dataclass
+class PendingRun:
+    """The items still to do in an output folder, given what is already there."""
+
+    done: dict[str, PredictionRecord] = field(default_factory=dict)
+    todo: list[Item] = field(default_factory=list)
+
+
+def pending(items: Sequence[Item], output_dir: Path, fresh: bool) -> PendingRun:
+    """Read existing predictions (tolerating a half-written last line) and list what is left."""
+    path = output_dir / PREDICTIONS_FILE
+    if fresh and path.exists():
+        path.unlink()
+    existing = read_predictions(path, allow_partial_last_line=True) if path.exists() else []
+    wanted = {item.item_id for item in items}
+    done = {r.item_id: r for r in existing if r.item_id in wanted}
+    return PendingRun(done=done, todo=[item for item in items if item.item_id not in done])
+
+
+def check_run_file(output_dir: Path, identity: dict[str, Any], fresh: bool) -> None:
+    """Refuse to mix runs: an output folder belongs to one task/model/settings identity."""
+    path = output_dir / RUN_FILE
+    if path.exists() and not fresh:
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        if previous != identity:
+            changed = sorted(k for k in set(previous) | set(identity) if previous.get(k) != identity.get(k))
+            raise RRBenchError(f"{output_dir}: holds a different run (differs in {', '.join(changed)}); "
+                               "use --fresh to start over or another --output-dir")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(identity, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def processing_order(items: Sequence[Item]) -> list[Item]:
+    """Items sharing a video run back to back, so its decoded frames are reused while cached."""
+    return sorted(items, key=lambda item: (str(item.video_path), -1 if item.clip_end is None else item.clip_end))
+
+
+def effective_frames(spec: FrameSpec, num_frames: int | None) -> tuple[FrameSpec, list[str]]:
+    """Apply a ``--num-frames`` override and say whether it deviates from the task."""
+    if num_frames is None or (spec.num_frames == num_frames and spec.fps is None):
+        return spec, []
+    return FrameSpec(num_frames=num_frames), [f"num_frames={num_frames} (task default {spec.describe()})"]
+
+
+def reference_context(seed: int, reference: Path | None) -> ModelContext:
+    """The model context, with the task's dev/train labels for the majority baseline."""
+    if reference is None:
+        return ModelContext(seed=seed)
+    from roboreward_bench.data.local import load_local_dataset
+
+    labels = tuple(item.label for item in load_local_dataset(reference).items)
+    return ModelContext(seed=seed, reference_labels=labels, reference_source=str(reference))
+
+
+__all__ = ["WorkItem", "prepare", "run_model", "pending", "check_run_file", "processing_order",
+           "effective_frames", "reference_context", "select_items"]

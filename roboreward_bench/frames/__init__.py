@@ -1,0 +1,1 @@
+"""Stage 2: items → frames (PyAV decoding with a decode-once cache)."""

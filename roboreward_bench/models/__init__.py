@@ -1,0 +1,1 @@
+"""Stage 4: reward models. Backends register in :mod:`roboreward_bench.models.registry`."""

@@ -1,0 +1,166 @@
+"""The model registry: names → factories, with helpful errors.
+
+A model spec is ``name`` or ``name:argument`` (``constant:3``,
+``hf:/path/to/checkpoint``, ``openai:gpt-5``), or an alias from
+``aliases.yaml`` (``qwen2.5-vl-7b``) that expands to such a spec plus default
+model arguments. Third-party packages register factories through the
+entry-point group ``rrbench.models``; the entry point's name is the backend
+name and its object a :data:`ModelFactory`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module, metadata
+from typing import Any, Callable, Mapping
+
+from roboreward_bench.errors import ModelError, did_you_mean
+from roboreward_bench.models.base import ModelContext, RewardModel
+
+ModelFactory = Callable[[str | None, Mapping[str, Any], ModelContext], RewardModel]
+ENTRY_POINT_GROUP = "rrbench.models"
+
+_FACTORIES: dict[str, ModelFactory] = {}
+_DESCRIPTIONS: dict[str, str] = {}
+# Built-in backends live in modules that may need optional extras, so they are
+# imported only when their name is asked for.
+_LAZY_BACKENDS: dict[str, str] = {
+    "random": "roboreward_bench.models.baselines",
+    "constant": "roboreward_bench.models.baselines",
+    "majority": "roboreward_bench.models.baselines",
+    "hf": "roboreward_bench.models.hf_backend",
+    "openai": "roboreward_bench.models.openai_backend",
+}
+
+
+def register_model(name: str, description: str = "") -> Callable[[ModelFactory], ModelFactory]:
+    """Decorator registering ``factory`` under backend ``name``."""
+
+    def decorate(factory: ModelFactory) -> ModelFactory:
+        if name in _FACTORIES and _FACTORIES[name] is not factory:
+            raise ValueError(f"model backend {name!r} is registered twice")
+        _FACTORIES[name] = factory
+        doc = (factory.__doc__ or "").strip()
+        _DESCRIPTIONS[name] = description or (doc.splitlines()[0] if doc else "")
+        return factory
+
+    return decorate
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A parsed ``--model`` value: backend, optional argument, resolved alias."""
+
+    backend: str
+    argument: str | None
+    alias: str | None = None
+
+    def __str__(self) -> str:
+        return self.backend if self.argument is None else f"{self.backend}:{self.argument}"
+
+
+def parse_model_args(text: str | None) -> dict[str, Any]:
+    """Parse ``k=v,k=v`` into a dict, turning ints, floats and booleans into values."""
+    args: dict[str, Any] = {}
+    if not text:
+        return args
+    for pair in text.split(","):
+        if not pair.strip():
+            continue
+        if "=" not in pair:
+            raise ModelError(f"--model-args: {pair!r} is not key=value")
+        key, value = pair.split("=", 1)
+        args[key.strip()] = _coerce(value.strip())
+    return args
+
+
+def _coerce(value: str) -> Any:
+    lowered = value.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    for kind in (int, float):
+        try:
+            return kind(value)
+        except ValueError:
+            pass
+    return value
+
+
+def _entry_point_factories() -> dict[str, metadata.EntryPoint]:
+    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def available_backends() -> list[str]:
+    """Names of every backend: built-in, registered and from entry points."""
+    return sorted(set(_LAZY_BACKENDS) | set(_FACTORIES) | set(_entry_point_factories()))
+
+
+def _factory(backend: str) -> ModelFactory:
+    if backend in _FACTORIES:
+        return _FACTORIES[backend]
+    if backend in _LAZY_BACKENDS:
+        import_module(_LAZY_BACKENDS[backend])
+        return _FACTORIES[backend]
+    entry_points = _entry_point_factories()
+    if backend in entry_points:
+        factory = entry_points[backend].load()
+        _FACTORIES[backend] = factory
+        return factory
+    raise ModelError(f"unknown model {backend!r}." + did_you_mean(backend, available_backends() + _alias_names())
+                     + " Run 'rrbench models' for the list.")
+
+
+def _alias_names() -> list[str]:
+    try:
+        from roboreward_bench.models.aliases import load_aliases
+    except ImportError:
+        return []
+    return sorted(load_aliases())
+
+
+def resolve_model_spec(text: str) -> tuple[ModelSpec, dict[str, Any]]:
+    """Turn a ``--model`` value into a spec plus the alias's default model args."""
+    try:
+        from roboreward_bench.models.aliases import load_aliases
+        aliases = load_aliases()
+    except ImportError:
+        aliases = {}
+    if text in aliases:
+        alias = aliases[text]
+        backend, _, argument = alias.spec.partition(":")
+        return ModelSpec(backend, argument or None, alias=text), dict(alias.model_args)
+    backend, sep, argument = text.partition(":")
+    if backend not in available_backends():
+        _factory(backend)  # raises the did-you-mean error
+    return ModelSpec(backend, argument if sep else None), {}
+
+
+def build_model(text: str, model_args: Mapping[str, Any], context: ModelContext) -> tuple[ModelSpec, RewardModel]:
+    """Resolve ``text`` and build the model; ``model_args`` override alias defaults."""
+    spec, defaults = resolve_model_spec(text)
+    factory = _factory(spec.backend)
+    merged = {**defaults, **model_args}
+    try:
+        return spec, factory(spec.argument, merged, context)
+    except ModelError:
+        raise
+    except ImportError as exc:
+        raise ModelError(f"model {text!r} needs an optional extra that is not installed ({exc.name or exc}); "
+                         f"install it with: pip install 'rrbench[{_extra_for(spec.backend)}]'") from exc
+
+
+def _extra_for(backend: str) -> str:
+    return {"hf": "hf", "openai": "api"}.get(backend, "dev")
+
+
+def backend_descriptions() -> dict[str, str]:
+    """One-line description per importable backend (for ``rrbench models``)."""
+    out = {}
+    for name in available_backends():
+        try:
+            _factory(name)
+        except (ModelError, ImportError):
+            out[name] = "(optional extra not installed)"
+            continue
+        out[name] = _DESCRIPTIONS.get(name, "")
+    return out

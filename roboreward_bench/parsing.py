@@ -1,0 +1,53 @@
+"""Stage 5: raw model text → a score or "invalid".
+
+The ``helm`` parser is HELM's RoboRewardBench rule, byte for byte in effect:
+strip the text; take the first case-insensitive ``answer: <number>`` match;
+else a number at the very start of the output; else the answer is invalid.
+Values are never clamped: a parsed 7 or -1 is recorded and scored as is.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from roboreward_bench.errors import TaskError, did_you_mean
+
+_ANSWER = re.compile(r"\banswer\b\s*:\s*(-?\d+(?:\.\d+)?)", re.IGNORECASE)
+# The trailing \b is what makes "3rd" invalid while "1.5x" still parses as 1.
+_LEADING = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\b")
+
+
+@dataclass(frozen=True)
+class ParsedScore:
+    """A parsed answer; ``value`` is None when the answer is invalid."""
+
+    value: float | None
+
+    @property
+    def valid(self) -> bool:
+        return self.value is not None
+
+
+def parse_helm(raw_text: str) -> ParsedScore:
+    """HELM's rule: first ``answer: N`` (case-insensitive), else a leading number."""
+    text = (raw_text or "").strip()
+    match = _ANSWER.search(text) or _LEADING.match(text)
+    if match is None:
+        return ParsedScore(None)
+    value = float(match.group(1))
+    return ParsedScore(value if math.isfinite(value) else None)
+
+
+PARSERS: dict[str, Callable[[str], ParsedScore]] = {"helm": parse_helm}
+
+
+def get_parser(name: str) -> Callable[[str], ParsedScore]:
+    """Look up a parser by name, with a did-you-mean error."""
+    try:
+        return PARSERS[name]
+    except KeyError:
+        raise TaskError(f"unknown parser {name!r}." + did_you_mean(name, sorted(PARSERS))
+                        + f" Known parsers: {', '.join(sorted(PARSERS))}") from None

@@ -1,0 +1,47 @@
+"""Stage 3: the rubric prompt and request building.
+
+``roboreward-v1`` is RoboReward's rubric prompt as published on the
+RoboReward-4B/8B model cards, byte for byte; ``<task>`` takes the item's
+instruction. Any change to the text is a new prompt version.
+"""
+
+from __future__ import annotations
+
+from roboreward_bench.data.items import Item
+from roboreward_bench.errors import TaskError, did_you_mean
+from roboreward_bench.frames.sampler import SampledFrames
+from roboreward_bench.requests import Message, Request, TextPart, VideoPart, hash_messages
+
+ROBOREWARD_V1 = (
+    "Given the task, assign a discrete progress score reward (1,2,3,4,5) for the robot in the video in the format: "
+    "ANSWER: <score>\n"
+    "Rubric for end-of-episode progress (judge only the final state without time limits):\n"
+    "1 - No Success: Final state shows no goal-relevant change for the command.\n"
+    "2 - Minimal Progress: Final state shows a small but insufficient change toward the goal.\n"
+    "3 - Partial Completion: The final state shows good progress toward the goal but violates more than one "
+    "requirement or a major requirement.\n"
+    "4 - Near Completion: Final state is correct in region and intent but misses a single minor requirement.\n"
+    "5 - Perfect Completion: Final state satisfies all requirements.\n"
+    "Task: <task>"
+)
+
+PROMPTS: dict[str, str] = {"roboreward-v1": ROBOREWARD_V1}
+
+
+def render_prompt(prompt_id: str, instruction: str) -> str:
+    """The prompt text for one instruction."""
+    try:
+        template = PROMPTS[prompt_id]
+    except KeyError:
+        raise TaskError(f"unknown prompt id {prompt_id!r}." + did_you_mean(prompt_id, sorted(PROMPTS))) from None
+    return template.replace("<task>", instruction)
+
+
+def build_request(item: Item, frames: SampledFrames, prompt_id: str, video_position: str = "before") -> Request:
+    """One user turn: the video then the rubric text (or text first, if the task says so)."""
+    text = TextPart(render_prompt(prompt_id, item.instruction))
+    video = VideoPart(frames=frames.frames, frame_indices=frames.indices, fps=frames.fps)
+    parts = (video, text) if video_position == "before" else (text, video)
+    messages = (Message(role="user", content=parts),)
+    return Request(item_id=item.item_id, messages=messages, prompt_version=prompt_id,
+                   content_hash=hash_messages(messages))

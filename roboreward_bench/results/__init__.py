@@ -1,0 +1,1 @@
+"""Stage 7: results files (``predictions.jsonl`` and ``results.json``)."""

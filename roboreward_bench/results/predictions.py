@@ -1,0 +1,154 @@
+"""``predictions.jsonl``: one JSON object per item, appended as the run goes.
+
+Each line is a :class:`PredictionRecord`. The file is the unit of trust: the
+scorer and the leaderboard validator recompute every metric from it and the
+task's own labels, re-parsing ``raw_text`` with the task's parser.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import IO, Iterable
+
+from roboreward_bench.errors import PredictionsError
+
+PREDICTIONS_FILE = "predictions.jsonl"
+
+
+@dataclass(frozen=True)
+class PredictionRecord:
+    """One item's model output.
+
+    ``parsed`` is the value the run's parser read from ``raw_text`` (None when
+    invalid); ``error`` is set when the model produced no answer at all
+    (unreadable video, failed request). ``score_probs`` are P(answer = 1..5).
+    """
+
+    item_id: str
+    raw_text: str
+    parsed: float | None
+    valid: bool
+    error: str | None = None
+    latency_s: float = 0.0
+    score_probs: tuple[float, ...] | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached: bool = False
+
+    def to_json(self) -> str:
+        """One line of JSON, without a trailing newline."""
+        row = asdict(self)
+        if self.score_probs is not None:
+            row["score_probs"] = list(self.score_probs)
+        return json.dumps(row, ensure_ascii=False, allow_nan=False)
+
+
+_REQUIRED = ("item_id", "raw_text", "parsed", "valid")
+_FIELD_NAMES = {f.name for f in fields(PredictionRecord)}
+
+
+def record_from_row(row: object, where: str) -> PredictionRecord:
+    """Validate one decoded JSON row; ``where`` is ``file:line`` for errors."""
+    if not isinstance(row, dict):
+        raise PredictionsError(f"{where}: expected a JSON object")
+    missing = [k for k in _REQUIRED if k not in row]
+    if missing:
+        raise PredictionsError(f"{where}: missing field(s) {', '.join(missing)}")
+    if not isinstance(row["item_id"], str) or not row["item_id"]:
+        raise PredictionsError(f"{where}: item_id must be a non-empty string")
+    if not isinstance(row["raw_text"], str):
+        raise PredictionsError(f"{where}: raw_text must be a string")
+    parsed = row["parsed"]
+    if parsed is not None and (isinstance(parsed, bool) or not isinstance(parsed, (int, float))
+                               or not math.isfinite(parsed)):
+        raise PredictionsError(f"{where}: parsed must be a finite number or null")
+    probs = row.get("score_probs")
+    if probs is not None:
+        if (not isinstance(probs, list) or len(probs) != 5
+                or not all(isinstance(p, (int, float)) and 0 <= p <= 1 for p in probs)):
+            raise PredictionsError(f"{where}: score_probs must be a list of 5 probabilities")
+        probs = tuple(float(p) for p in probs)
+    known = {k: v for k, v in row.items() if k in _FIELD_NAMES}
+    known["score_probs"] = probs
+    known["parsed"] = None if parsed is None else float(parsed)
+    try:
+        return PredictionRecord(**known)
+    except TypeError as exc:
+        raise PredictionsError(f"{where}: {exc}") from None
+
+
+def read_predictions(path: Path | str, allow_partial_last_line: bool = False) -> list[PredictionRecord]:
+    """Read and validate a predictions file; duplicate ids are an error.
+
+    With ``allow_partial_last_line`` a final line cut short by a crash is
+    ignored (resume uses this); otherwise it is an error like any other.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise PredictionsError(f"{path}: no such predictions file")
+    records: list[PredictionRecord] = []
+    seen: dict[str, int] = {}
+    lines = path.read_text(encoding="utf-8").split("\n")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            is_last = all(not rest.strip() for rest in lines[number:])
+            if allow_partial_last_line and is_last:
+                break
+            raise PredictionsError(f"{where}: not valid JSON ({exc.msg})") from None
+        record = record_from_row(row, where)
+        if record.item_id in seen:
+            raise PredictionsError(f"{where}: duplicate item_id {record.item_id!r} (first on line {seen[record.item_id]})")
+        seen[record.item_id] = number
+        records.append(record)
+    return records
+
+
+class PredictionsWriter:
+    """Appends records one line at a time, flushed and fsynced, so a crash loses at most one."""
+
+    def __init__(self, path: Path | str, truncate_partial_line: bool = True) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if truncate_partial_line:
+            _drop_partial_last_line(self.path)
+        self._handle: IO[str] = open(self.path, "a", encoding="utf-8")
+
+    def write(self, record: PredictionRecord) -> None:
+        """Append one record durably."""
+        self._handle.write(record.to_json() + "\n")
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+
+    def write_all(self, records: Iterable[PredictionRecord]) -> None:
+        """Append several records (each durably)."""
+        for record in records:
+            self.write(record)
+
+    def close(self) -> None:
+        self._handle.close()
+
+    def __enter__(self) -> "PredictionsWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _drop_partial_last_line(path: Path) -> None:
+    """Cut a trailing line without its newline (a write interrupted by a crash)."""
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        cut = data.rfind(b"\n") + 1
+        with open(path, "r+b") as handle:
+            handle.truncate(cut)

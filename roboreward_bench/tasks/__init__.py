@@ -1,0 +1,1 @@
+"""Stage 0: task specs (``tasks/*.yaml``) and the task registry."""
