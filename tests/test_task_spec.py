@@ -6,7 +6,8 @@ import shutil
 import pytest
 
 from roboreward_bench.errors import TaskError
-from roboreward_bench.tasks.registry import load_task, resolve_spec
+from roboreward_bench.data.loading import load_task
+from roboreward_bench.tasks.registry import resolve_spec
 from roboreward_bench.tasks.spec import load_task_spec
 
 GOOD = """\

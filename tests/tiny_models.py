@@ -202,6 +202,51 @@ def _processor(kind: str, tokenizer):
                             chat_template=CHAT_TEMPLATE)
 
 
+
+def write_test_video(path: Path, num_frames: int = 24, size: int = 64, fps: int = 10, seed: int = 0) -> Path:
+    """Write a small real H.264 MP4 with PyAV: a coloured square moving over noise."""
+    import av
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    background = rng.integers(0, 60, (size, size, 3), dtype=np.uint8)
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=fps)
+        stream.width, stream.height, stream.pix_fmt = size, size, "yuv420p"
+        for index in range(num_frames):
+            frame = background.copy()
+            x = int(index * (size - 16) / max(1, num_frames - 1))
+            frame[size // 3: size // 3 + 16, x:x + 16] = (200, 40 + 7 * seed % 200, 40)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode())
+    return path
+
+
+def read_frames(path: Path, num_frames: int):
+    """Decode ``num_frames`` uniformly spaced RGB frames (always the last one) with PyAV."""
+    import av
+    import numpy as np
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        fps = float(stream.average_rate)
+        decoded = [frame.to_ndarray(format="rgb24") for frame in container.decode(stream)]
+    indices = np.linspace(0, len(decoded) - 1, num_frames).round().astype(int)
+    return np.stack([decoded[i] for i in indices]), tuple(int(i) for i in indices), fps
+
+
+def make_request(item_id: str, video: Path, instruction: str, num_frames: int = 8, video_first: bool = True):
+    """A real Request: the rubric-style prompt and frames decoded from ``video``."""
+    from roboreward_bench.requests import Message, Request, TextPart, VideoPart, hash_messages
+
+    frames, indices, fps = read_frames(video, num_frames)
+    text = TextPart("Given the task, assign a discrete progress score reward (1,2,3,4,5) for the robot in the "
+                    f"video in the format: ANSWER: <score>\nTask: {instruction}")
+    video_part = VideoPart(frames=frames, frame_indices=indices, fps=fps)
+    content = (video_part, text) if video_first else (text, video_part)
+    messages = (Message("user", content),)
+    return Request(item_id=item_id, messages=messages, prompt_version="test-v1", content_hash=hash_messages(messages))
+
 if __name__ == "__main__":
     import sys
     import time

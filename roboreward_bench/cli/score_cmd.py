@@ -16,7 +16,7 @@ from roboreward_bench.evaluation.scoring import score_records
 from roboreward_bench.results.predictions import PREDICTIONS_FILE, PredictionRecord, PredictionsWriter, read_predictions
 from roboreward_bench.results.schema import (RESULTS_FILE, Counts, ModelInfo, RunResults, TaskInfo, load_results,
                                              metrics_dict, schema_doc)
-from roboreward_bench.tasks.registry import LoadedTask, load_task
+from roboreward_bench.data.loading import LoadedTask, load_task
 
 
 def rescore(task: LoadedTask, records: list[PredictionRecord], source: str, model: ModelInfo,
@@ -76,15 +76,17 @@ def show_command(results_file: Path | None, by_subset: bool, schema: bool) -> No
 @click.command("merge")
 @click.argument("folders", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--output-dir", required=True, type=click.Path(path_type=Path), help="Where the merged run goes.")
+@click.option("--task", "task_name", help="Task to score against (default: the one the shards ran).")
 @click.option("--data-dir", type=click.Path(path_type=Path), help="The task's data folder, if not the default.")
 @click.option("--by-subset", is_flag=True, help="Also print the per-subset table.")
-def merge_command(folders: tuple[Path, ...], output_dir: Path, data_dir: Path | None, by_subset: bool) -> None:
+def merge_command(folders: tuple[Path, ...], output_dir: Path, task_name: str | None, data_dir: Path | None,
+                  by_subset: bool) -> None:
     """Combine shard folders into one run; refuses unless they cover the task exactly once."""
     from roboreward_bench.evaluation.merge import merge_shards
 
     merged = merge_shards(list(folders))
     first = load_results(Path(folders[0]) / RESULTS_FILE)
-    task = load_task(merged.identity["task"], data_dir)
+    task = load_task(task_name or merged.identity.get("task_ref") or merged.identity["task"], data_dir)
     if task.fingerprint != merged.identity["task_fingerprint"]:
         raise RRBenchError(f"merge: task {task.spec.name!r} changed since the shards ran (fingerprint differs)")
     if merged.identity.get("limit") is not None:

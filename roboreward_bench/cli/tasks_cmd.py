@@ -6,7 +6,8 @@ import click
 from tabulate import tabulate
 
 from roboreward_bench.errors import RRBenchError
-from roboreward_bench.tasks.registry import load_spec_items, registered_tasks
+from roboreward_bench.data.loading import load_spec_items
+from roboreward_bench.tasks.registry import registered_tasks
 from roboreward_bench.tasks.spec import load_task_spec
 
 

@@ -19,7 +19,7 @@ from roboreward_bench.metrics.types import MetricReport
 from roboreward_bench.models.registry import build_model
 from roboreward_bench.results.predictions import PREDICTIONS_FILE, PredictionsWriter, read_predictions
 from roboreward_bench.results.schema import RESULTS_FILE, Counts, ModelInfo, RunResults, TaskInfo, metrics_dict
-from roboreward_bench.tasks.registry import LoadedTask, load_task
+from roboreward_bench.data.loading import LoadedTask, load_task
 
 DEFAULT_OUTPUT_ROOT = Path("rrbench_runs")
 _SECRET_ARG = re.compile(r"(key|token|secret|password)", re.IGNORECASE)
@@ -108,7 +108,8 @@ def _maybe_cached(model: Any, backend: str, task: LoadedTask, config: EvalConfig
 
 def _identity(task: LoadedTask, config: EvalConfig, resolved: str, model_fp: str,
               frames: dict[str, Any]) -> dict[str, Any]:
-    return {"task": task.spec.name, "task_fingerprint": task.fingerprint, "model": resolved,
+    task_ref = str(Path(config.task).resolve()) if Path(config.task).exists() else config.task
+    return {"task": task.spec.name, "task_ref": task_ref, "task_fingerprint": task.fingerprint, "model": resolved,
             "model_fingerprint": model_fp, "frames": frames, "seed": config.seed, "limit": config.limit,
             "shard": list(config.shard) if config.shard else None}
 

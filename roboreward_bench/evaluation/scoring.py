@@ -17,7 +17,7 @@ from roboreward_bench.errors import PredictionsError
 from roboreward_bench.metrics.types import MetricOptions, MetricReport, ScoringInput
 from roboreward_bench.parsing import get_parser
 from roboreward_bench.results.predictions import PredictionRecord
-from roboreward_bench.tasks.registry import LoadedTask
+from roboreward_bench.data.loading import LoadedTask
 from roboreward_bench.tasks.spec import TaskSpec
 
 

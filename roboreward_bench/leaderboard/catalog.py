@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from roboreward_bench.errors import RRBenchError, TaskError, did_you_mean
-from roboreward_bench.tasks.registry import LoadedTask, load_spec_items, registered_tasks
+from roboreward_bench.data.loading import LoadedTask, load_spec_items
+from roboreward_bench.tasks.registry import registered_tasks
 from roboreward_bench.tasks.spec import TaskSpec, load_task_spec
 
 

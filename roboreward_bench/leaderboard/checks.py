@@ -15,7 +15,7 @@ from roboreward_bench.leaderboard.schema import VerifiedSubmission
 from roboreward_bench.metrics.types import MetricReport
 from roboreward_bench.parsing import get_parser
 from roboreward_bench.results.predictions import PredictionRecord, record_from_row
-from roboreward_bench.tasks.registry import LoadedTask
+from roboreward_bench.data.loading import LoadedTask
 from roboreward_bench.tasks.spec import TaskSpec
 
 MAX_PROBLEMS_PER_FILE = 20

@@ -53,12 +53,13 @@ def prepare(inputs: ScoringInput) -> ScoringInput:
               "clip_end": inputs.clip_end, "kind": inputs.kind, "score_probs": inputs.score_probs}
     for name, array in arrays.items():
         if array is not None and len(array) != n:
-            raise RRBenchError(f"scoring input: {name} has {len(array)} entries but y_true has {n}")
+            raise RRBenchError(
+                f"scoring input: {name} has {len(array)} entries but y_true has {n}")
     y_true = np.asarray(inputs.y_true)
     bad = ~np.isin(y_true, LABELS)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        raise RRBenchError(f"scoring input: gold label {y_true[first]!r} of item #{first} is not one of 1..5")
+        raise RRBenchError(f"scoring input: gold label {y_true[first].tolist()!r} of item #{first} is not one of 1..5")
     probs = inputs.score_probs
     if probs is not None:
         probs = np.asarray(probs, dtype=float)

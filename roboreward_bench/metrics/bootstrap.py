@@ -64,7 +64,12 @@ def percentile_ci(values: np.ndarray) -> tuple[float | None, float | None]:
 def bootstrap_cis(inputs: ScoringInput, options: MetricOptions,
                   names: Sequence[str] = BOOTSTRAP_METRICS) -> dict[str, tuple[float | None, float | None]]:
     """95% episode-clustered percentile CIs for the named metrics (``options.resamples`` draws)."""
-    prepared = prepare(inputs)
+    return bootstrap_cis_prepared(prepare(inputs), options, names)
+
+
+def bootstrap_cis_prepared(prepared: ScoringInput, options: MetricOptions,
+                           names: Sequence[str]) -> dict[str, tuple[float | None, float | None]]:
+    """:func:`bootstrap_cis` for input that has already been through ``prepare``."""
     if options.resamples <= 0 or len(prepared) == 0:
         return {name: (None, None) for name in names}
     distribution = resample_metrics(episode_statistics(prepared, options), options.resamples, options.seed)
@@ -96,7 +101,8 @@ def _check_same_items(a: ScoringInput, b: ScoringInput) -> None:
         differs = np.asarray(getattr(a, field)) != np.asarray(getattr(b, field))
         if differs.any():
             first = int(np.flatnonzero(differs)[0])
-            raise RRBenchError(f"paired bootstrap: {field} of item #{first} differs between the two prediction sets")
+            raise RRBenchError(
+                f"paired bootstrap: {field} of item #{first} differs between the two prediction sets")
 
 
 def _paired_differences(stats_a: EpisodeStats, stats_b: EpisodeStats, metric: str,

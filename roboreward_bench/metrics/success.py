@@ -68,6 +68,13 @@ def near_miss_fpr(y_true, y_pred, valid, success_threshold: float = 5.0) -> floa
     return float(predicted_success(y_pred, valid, success_threshold)[near].mean())
 
 
+def rows_with_probs(score_probs) -> np.ndarray:
+    """Items whose ``score_probs`` row is usable: all finite, with positive total mass."""
+    probs = np.asarray(score_probs, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(probs).all(axis=1) & (probs.sum(axis=1) > 0)
+
+
 def expected_scores(y_pred, valid, score_probs=None) -> np.ndarray:
     """Per-item ranking score for AUROC.
 
@@ -80,10 +87,8 @@ def expected_scores(y_pred, valid, score_probs=None) -> np.ndarray:
         return score
     probs = np.asarray(score_probs, dtype=float)
     with np.errstate(all="ignore"):
-        mass = probs.sum(axis=1)
-        has_probs = np.isfinite(probs).all(axis=1) & (mass > 0)
-        expected = (probs @ np.asarray(LABELS, dtype=float)) / mass
-    return np.where(has_probs, expected, score)
+        expected = (probs @ np.asarray(LABELS, dtype=float)) / probs.sum(axis=1)
+    return np.where(rows_with_probs(probs), expected, score)
 
 
 def success_auroc(y_true, y_pred, valid, score_probs=None) -> float | None:

@@ -35,7 +35,7 @@ def headline_table(results: RunResults, fmt: str = "simple") -> str:
         ci = "" if low is None or high is None else f"[{low:.3f}, {high:.3f}]"
         marker = " ★" if key == results.headline else ""
         rows.append((label + marker, _fmt(metric.get("value")), ci))
-    return tabulate(rows, headers=("metric", "value", "95% CI"), tablefmt=fmt)
+    return tabulate(rows, headers=("metric", "value", "95% CI"), tablefmt=fmt, disable_numparse=True)
 
 
 def subset_table(results: RunResults, fmt: str = "simple", names: Mapping[str, str] | None = None) -> str:
@@ -45,7 +45,7 @@ def subset_table(results: RunResults, fmt: str = "simple", names: Mapping[str, s
         values = results.per_subset[subset]
         label = (names or {}).get(subset, subset)
         rows.append([label] + [values.get("n") if c == "n" else _fmt(values.get(c)) for c in SUBSET_COLUMNS])
-    return tabulate(rows, headers=("subset",) + SUBSET_COLUMNS, tablefmt=fmt)
+    return tabulate(rows, headers=("subset",) + SUBSET_COLUMNS, tablefmt=fmt, disable_numparse=True)
 
 
 def summary_line(results: RunResults) -> str:

@@ -1,0 +1,122 @@
+"""``rrbench leaderboard build``: render the boards to a static site.
+
+The site is plain files that work from any web host or straight from disk
+(``file://``): no CDN, no fetch at view time, every asset local. Templates
+are jinja2 with autoescaping on, so every string from a submission is
+escaped; a Content-Security-Policy allows scripts only from the site's own
+``assets/site.js``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from roboreward_bench import __version__
+from roboreward_bench.errors import RRBenchError
+from roboreward_bench.leaderboard import charts, tables
+from roboreward_bench.leaderboard.board import SIZE_BUCKETS, BoardRow, TaskBoard
+from roboreward_bench.leaderboard.citation import RRBENCH_BIBTEX
+from roboreward_bench.metrics.episode_stats import LOWER_IS_BETTER
+
+MARKER = ".rrbench-site"
+ASSETS = ("site.css", "site.js")
+MODEL_PAGE_METRICS = ("mae_macro", "mae_micro", "rmse_macro", "exact_acc", "within1_acc", "qwk", "spearman",
+                      "kendall_tau_b", "pairwise_acc", "success_precision", "success_recall", "success_f1",
+                      "success_balanced_acc", "near_miss_fpr", "success_auroc", "voc", "best_of_n",
+                      "invalid_rate", "error_rate")
+
+
+@dataclass(frozen=True)
+class SiteSummary:
+    """What a build wrote."""
+
+    out: Path
+    pages: int
+    index_bytes: int
+    boards: int
+    rows: int
+
+
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("roboreward_bench.leaderboard", "templates"), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["num"] = lambda v, digits=3: "–" if v is None else f"{v:.{digits}f}"
+    env.filters["sortkey"] = lambda v: "" if v is None else repr(float(v))
+    env.globals.update(version=__version__, size_buckets=SIZE_BUCKETS, columns=tables.TABLE_COLUMNS,
+                       lower_is_better=LOWER_IS_BETTER | {"rank"})
+    return env
+
+
+def prepare_output(out: Path) -> None:
+    """Empty ``out`` if it is an earlier build (it has the marker); refuse any other non-empty folder."""
+    if out.exists() and any(out.iterdir()):
+        if not (out / MARKER).is_file():
+            raise RRBenchError(f"{out}: not empty and not an rrbench site build; refusing to overwrite it")
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("built by rrbench leaderboard build; this folder is replaced on every build\n")
+
+
+def model_page_path(board: TaskBoard, row: BoardRow) -> str:
+    return f"models/{board.name}/{row.slug}.html"
+
+
+def heatmap(board: TaskBoard) -> dict[str, Any]:
+    """Per-subset MAE cells with their shade, scaled over the whole table."""
+    values = [r.per_subset.get(s, {}).get("mae") for r in board.rows for s in board.subsets]
+    finite = [v for v in values if v is not None]
+    low, high = (min(finite), max(finite)) if finite else (0.0, 1.0)
+    cells = {(r.slug, s): (r.per_subset.get(s, {}).get("mae"),
+                           charts.heat_class(r.per_subset.get(s, {}).get("mae"), low, high))
+             for r in board.rows for s in board.subsets}
+    return {"low": low, "high": high, "cells": cells}
+
+
+def _model_charts(board: TaskBoard, row: BoardRow) -> dict[str, Any]:
+    if row.inputs is None:
+        return {}
+    return {"confusion": charts.confusion_svg(row.inputs),
+            "subsets": charts.subset_bars_svg(row.per_subset, board.spec.subset_names),
+            "distribution": charts.distribution_svg(row.inputs),
+            "calibration": charts.calibration_svg(row.inputs)}
+
+
+def build_site(boards: list[TaskBoard], out: Path, built_at: str | None = None) -> SiteSummary:
+    """Write the whole site into ``out`` (replacing an earlier build)."""
+    prepare_output(out)
+    env = _environment()
+    built = built_at or datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    common = {"built": built, "boards": boards}
+    assets = out / "assets"
+    assets.mkdir()
+    for name in ASSETS:
+        (assets / name).write_bytes(resources.files("roboreward_bench.leaderboard").joinpath("assets", name).read_bytes())
+    downloads = out / "downloads"
+    downloads.mkdir()
+    pages = 0
+    for board in boards:
+        (downloads / f"{board.name}.csv").write_text(tables.to_csv(board), encoding="utf-8")
+        (downloads / f"{board.name}.json").write_text(tables.to_json(board), encoding="utf-8")
+        template = env.get_template("model.html.j2")
+        for row in board.rows:
+            path = out / model_page_path(board, row)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(template.render(root="../../", board=board, row=row, charts=_model_charts(board, row),
+                                            metric_names=MODEL_PAGE_METRICS, **common), encoding="utf-8")
+            pages += 1
+    heatmaps = {board.name: heatmap(board) for board in boards}
+    index = env.get_template("index.html.j2").render(root="", heatmaps=heatmaps, page_path=model_page_path,
+                                                     footnote=tables.footnote, cell=tables.cell, **common)
+    (out / "index.html").write_text(index, encoding="utf-8")
+    (out / "submit.html").write_text(env.get_template("submit.html.j2").render(root="", **common), encoding="utf-8")
+    (out / "cite.html").write_text(env.get_template("cite.html.j2").render(
+        root="", rrbench_bibtex=RRBENCH_BIBTEX, page_path=model_page_path, **common), encoding="utf-8")
+    return SiteSummary(out=out, pages=pages + 3, index_bytes=len(index.encode("utf-8")), boards=len(boards),
+                       rows=sum(len(b.rows) for b in boards))

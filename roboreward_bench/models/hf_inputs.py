@@ -1,0 +1,95 @@
+"""Requests → processor inputs for the hf backend.
+
+Each request becomes chat messages in the transformers format, rendered with
+the processor's own chat template. A video part becomes one ``{"type":
+"video"}`` placeholder whose frames go to the processor as a pre-sampled video
+(``do_sample_frames=False``) with metadata giving the source frame indices and
+fps, so models that print timestamps (Qwen3-VL) see the true times. With
+``frames_as="images"`` each frame is an image part instead, for models without
+video support.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from roboreward_bench.requests import Request, TextPart, VideoPart
+
+
+@dataclass
+class PreparedBatch:
+    """Rendered prompts and media for a batch, plus the processor's tensors."""
+
+    prompts: list[str]
+    videos: list[np.ndarray] = field(default_factory=list)
+    video_metadata: list[dict[str, Any]] = field(default_factory=list)
+    images: list[np.ndarray] = field(default_factory=list)
+    inputs: Any = None
+
+
+def chat_messages(request: Request, frames_as: str = "video") -> list[dict[str, Any]]:
+    """The request as transformers chat messages (content parts in request order)."""
+    messages = []
+    for message in request.messages:
+        content: list[dict[str, Any]] = []
+        for part in message.content:
+            if isinstance(part, TextPart):
+                content.append({"type": "text", "text": part.text})
+            elif frames_as == "images":
+                content.extend({"type": "image"} for _ in range(part.frames.shape[0]))
+            else:
+                content.append({"type": "video"})
+        messages.append({"role": message.role, "content": content})
+    return messages
+
+
+def video_metadata(part: VideoPart) -> dict[str, Any]:
+    """Metadata the video processor needs for frames that were sampled upstream."""
+    count = part.frames.shape[0]
+    indices = list(part.frame_indices) if len(part.frame_indices) == count else list(range(count))
+    return {"total_num_frames": max(indices) + 1, "fps": float(part.fps) if part.fps else None,
+            "frames_indices": indices, "height": int(part.frames.shape[1]), "width": int(part.frames.shape[2])}
+
+
+def render_prompt(processor, request: Request, frames_as: str = "video") -> str:
+    """The prompt text exactly as the model sees it, up to the assistant turn."""
+    return processor.apply_chat_template(chat_messages(request, frames_as), tokenize=False,
+                                         add_generation_prompt=True)
+
+
+def collect_media(requests: Sequence[Request], frames_as: str) -> PreparedBatch:
+    """Prompts are filled in by :func:`prepare_batch`; this gathers videos/images in order."""
+    batch = PreparedBatch(prompts=[])
+    for request in requests:
+        for message in request.messages:
+            for part in message.content:
+                if not isinstance(part, VideoPart):
+                    continue
+                if frames_as == "images":
+                    batch.images.extend(np.ascontiguousarray(frame) for frame in part.frames)
+                else:
+                    batch.videos.append(np.ascontiguousarray(part.frames))
+                    batch.video_metadata.append(video_metadata(part))
+    return batch
+
+
+def processor_inputs(processor, prompts: list[str], batch: PreparedBatch):
+    """Run the processor on ``prompts`` with the batch's media; returns a padded BatchFeature."""
+    kwargs: dict[str, Any] = {"text": prompts, "padding": True, "return_tensors": "pt"}
+    if batch.videos:
+        kwargs["videos"] = batch.videos
+        kwargs["videos_kwargs"] = {"do_sample_frames": False, "video_metadata": batch.video_metadata}
+    if batch.images:
+        kwargs["images"] = batch.images
+    return processor(**kwargs)
+
+
+def prepare_batch(processor, requests: Sequence[Request], frames_as: str = "video") -> PreparedBatch:
+    """Render and process a batch of requests (left padding is set on the tokenizer)."""
+    batch = collect_media(requests, frames_as)
+    batch.prompts = [render_prompt(processor, request, frames_as) for request in requests]
+    batch.inputs = processor_inputs(processor, batch.prompts, batch)
+    return batch
