@@ -85,5 +85,5 @@ def hash_messages(messages: tuple[Message, ...]) -> str:
             else:
                 frames = np.ascontiguousarray(part.frames)
                 digest.update(b"\x00video:" + str(frames.shape).encode())
-                digest.update(frames.tobytes())
+                digest.update(memoryview(frames).cast("B"))
     return digest.hexdigest()

@@ -203,13 +203,13 @@ def _processor(kind: str, tokenizer):
 
 
 
-def write_test_video(path: Path, num_frames: int = 24, size: int = 64, fps: int = 10, seed: int = 0) -> Path:
+def write_test_video(path: Path, num_frames: int = 24, size: int = 112, fps: int = 10, seed: int = 0) -> Path:
     """Write a small real H.264 MP4 with PyAV: a coloured square moving over noise."""
     import av
     import numpy as np
 
     rng = np.random.default_rng(seed)
-    background = rng.integers(0, 60, (size, size, 3), dtype=np.uint8)
+    background = rng.integers(0, 256, (size, size, 3), dtype=np.uint8)
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = size, size, "yuv420p"

@@ -74,7 +74,8 @@ def evaluate(config: EvalConfig) -> EvalOutcome:
     sampler = FrameSampler(frames, cache_bytes=config.frame_cache_bytes)
     with PredictionsWriter(output_dir / PREDICTIONS_FILE) as writer, _progress(len(items), len(items) - len(todo),
                                                                                 config.progress) as bar:
-        work = runner.prepare(runner.processing_order(todo), sampler, task.spec.prompt, task.spec.video_position)
+        work = runner.prefetched(runner.prepare(runner.processing_order(todo), sampler, task.spec.prompt,
+                                                task.spec.video_position))
         runner.run_model(model, work, task.spec.parser, writer, on_done=bar.update)
     selected = replace(task, items=tuple(items))
     records = [r for r in read_predictions(output_dir / PREDICTIONS_FILE) if r.item_id in {i.item_id for i in items}]

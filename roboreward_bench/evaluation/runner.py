@@ -47,6 +47,48 @@ def prepare(items: Sequence[Item], sampler: FrameSampler, prompt_id: str, video_
         yield WorkItem(item, build_request(item, frames, prompt_id, video_position), None)
 
 
+def prefetched(work: Iterator[WorkItem], depth: int = 8) -> Iterator[WorkItem]:
+    """Run ``work`` in a background thread, ``depth`` items ahead.
+
+    Decoding (PyAV releases the GIL) then overlaps with the model's generate
+    and with request building, so the accelerator never waits on video I/O.
+    """
+    import queue
+    import threading
+
+    buffer: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for unit in work:
+                while not stop.is_set():
+                    try:
+                        buffer.put(unit, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            buffer.put(exc)
+        buffer.put(done)
+
+    thread = threading.Thread(target=produce, name="rrbench-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            unit = buffer.get()
+            if unit is done:
+                return
+            if isinstance(unit, BaseException):
+                raise unit
+            yield unit
+    finally:
+        stop.set()
+
+
 def to_record(response: Response, parse: Callable[[str], Any]) -> PredictionRecord:
     """A model response as a predictions.jsonl line."""
     parsed = None if response.error is not None else parse(response.raw_text).value

@@ -19,7 +19,8 @@ from roboreward_bench.metrics.types import MetricValue, ScoringInput
 from roboreward_bench.metrics.winrate import mean_win_rate
 from roboreward_bench.tasks.spec import TaskSpec
 
-BASELINE_BACKENDS = ("random", "constant", "majority", "text-only", "video-only")
+RULE_BACKENDS = ("random", "constant", "majority")
+BASELINE_BACKENDS = RULE_BACKENDS + ("text-only", "video-only")
 # (key, label, low, high): parameter count in billions, low < p <= high
 SIZE_BUCKETS: tuple[tuple[str, str, float, float], ...] = (
     ("le4", "≤ 4B", -1.0, 4.0), ("4-10", "4–10B", 4.0, 10.0), ("10-40", "10–40B", 10.0, 40.0),
@@ -55,6 +56,11 @@ class BoardRow:
     @property
     def baseline(self) -> bool:
         return (self.meta.model.backend or "") in BASELINE_BACKENDS
+
+    @property
+    def rule(self) -> bool:
+        """A fixed rule (random, constant, majority) rather than a learned model: it has no size."""
+        return (self.meta.model.backend or "") in RULE_BACKENDS
 
     @property
     def size_bucket(self) -> str:

@@ -24,6 +24,7 @@ from roboreward_bench.leaderboard import charts, tables
 from roboreward_bench.leaderboard.board import SIZE_BUCKETS, BoardRow, TaskBoard
 from roboreward_bench.leaderboard.citation import RRBENCH_BIBTEX
 from roboreward_bench.metrics.episode_stats import LOWER_IS_BETTER
+from roboreward_bench.results.tables import HEADLINE_METRICS
 
 MARKER = ".rrbench-site"
 ASSETS = ("site.css", "site.js")
@@ -31,6 +32,8 @@ MODEL_PAGE_METRICS = ("mae_macro", "mae_micro", "rmse_macro", "exact_acc", "with
                       "kendall_tau_b", "pairwise_acc", "success_precision", "success_recall", "success_f1",
                       "success_balanced_acc", "near_miss_fpr", "success_auroc", "voc", "best_of_n",
                       "invalid_rate", "error_rate")
+METRIC_LABELS = {**dict(HEADLINE_METRICS), "rmse_micro": "RMSE (micro)", "success_precision": "success precision",
+                 "success_recall": "success recall", "success_balanced_acc": "success balanced acc"}
 
 
 @dataclass(frozen=True)
@@ -45,11 +48,12 @@ class SiteSummary:
 
 
 def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("roboreward_bench.leaderboard", "templates"), autoescape=True,
+    env = Environment(loader=PackageLoader("roboreward_bench.leaderboard", "templates"), autoescape=False,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = lambda v, digits=3: "–" if v is None else f"{v:.{digits}f}"
     env.filters["sortkey"] = lambda v: "" if v is None else repr(float(v))
     env.globals.update(version=__version__, size_buckets=SIZE_BUCKETS, columns=tables.TABLE_COLUMNS,
+                       metric_labels=METRIC_LABELS,
                        lower_is_better=LOWER_IS_BETTER | {"rank"})
     return env
 

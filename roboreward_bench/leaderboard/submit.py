@@ -22,7 +22,7 @@ from roboreward_bench.leaderboard.safety import PREDICTIONS_FILE, RESULTS_FILE, 
 from roboreward_bench.leaderboard.schema import SCHEMA_VERSION, parse_submission
 from roboreward_bench.results.schema import load_results
 
-RULE_BASELINES = ("random", "constant", "majority")
+from roboreward_bench.leaderboard.board import RULE_BACKENDS as RULE_BASELINES
 
 
 @dataclass(frozen=True)

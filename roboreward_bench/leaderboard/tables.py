@@ -127,7 +127,7 @@ def _md(text: str) -> str:
 
 _LATEX_SPECIALS = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
                    "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}",
-                   "†": r"$^\dagger$", "–": "--"}
+                   "<": r"\textless{}", ">": r"\textgreater{}", "†": r"$^\dagger$", "–": "--"}
 
 
 def latex_escape(text: str) -> str:

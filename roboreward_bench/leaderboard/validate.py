@@ -115,8 +115,8 @@ def _metadata(folder: Path, files: dict[str, bytes], problems: list[str]) -> Sub
     return meta
 
 
-def _stale(where: Path, made_for: str, current: str) -> str:
-    return f"{where}: stale: made for task {made_for}, but the task is now {current}; re-run and resubmit"
+def _stale(where: Path, made_for: str, current: str, advice: str = "re-run and resubmit") -> str:
+    return f"{where}: stale: made for task {made_for}, but the task is now {current}; {advice}"
 
 
 def _reported_problems(folder: Path, meta: ReportedSubmission, files: dict[str, bytes],
@@ -131,7 +131,8 @@ def _reported_problems(folder: Path, meta: ReportedSubmission, files: dict[str, 
     if spec.require_verified:
         problems.append(f"{where}: task {spec.name!r} accepts only verified submissions")
     if meta.task_version is not None and meta.task_version != spec.version:
-        problems.append(_stale(where, f"version {meta.task_version}", f"version {spec.version}"))
+        problems.append(_stale(where, f"version {meta.task_version}", f"version {spec.version}",
+                               "check the source's numbers against the current task and update task_version"))
     if spec.headline not in meta.metrics:
         problems.append(f"{where}: metrics must include the task's headline metric {spec.headline!r}")
     tables = [("metrics", meta.metrics)] + [(f"per_subset.{s}", v) for s, v in meta.per_subset.items()]
@@ -176,7 +177,8 @@ def _verified(folder: Path, meta: VerifiedSubmission, files: dict[str, bytes], c
     if problem:
         return CheckedSubmission(folder, meta, tuple(problems + [problem]))
     records, found = checks.read_records(text, str(predictions))
-    problems.extend(found)
+    if found:  # unreadable lines would also show up as missing items: report only the cause
+        return CheckedSubmission(folder, meta, tuple(problems + found))
     problems.extend(checks.coverage_problems(task, records, str(predictions)))
     problems.extend(checks.domain_problems(task.spec, records, str(predictions)))
     if problems:

@@ -197,8 +197,7 @@ class HFRewardModel:
             torch.manual_seed(_batch_seed(self.seed, requests))
         generate_start = time.perf_counter()
         with torch.inference_mode():
-            output = self._model.generate(**inputs, generation_config=self._generation_config(),
-                                          return_dict_in_generate=True, output_logits=self._scorer is not None)
+            output = self._model.generate(**inputs, generation_config=self._generation_config())
         self.generate_seconds += time.perf_counter() - generate_start
         prompt_length = inputs["input_ids"].shape[1]
         completions = [self._completion_ids(row[prompt_length:].tolist()) for row in output.sequences]
@@ -228,7 +227,8 @@ class HFRewardModel:
         sample = self.settings.temperature > 0
         options: dict[str, Any] = {"max_new_tokens": self.settings.max_new_tokens, "do_sample": sample,
                                    "eos_token_id": self._eos_ids(), "pad_token_id": pad,
-                                   "repetition_penalty": self.settings.repetition_penalty}
+                                   "repetition_penalty": self.settings.repetition_penalty,
+                                   "return_dict_in_generate": True, "output_logits": self._scorer is not None}
         if sample:
             options.update(temperature=self.settings.temperature, top_p=self.settings.top_p)
         return GenerationConfig(**options)

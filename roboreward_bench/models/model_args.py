@@ -33,7 +33,7 @@ def settings_from_args(cls: type[T], args: Mapping[str, Any], backend: str) -> T
 def _coerce(value: Any, hint: Any, where: str) -> Any:
     is_union = typing.get_origin(hint) in (typing.Union, types.UnionType)
     allowed = typing.get_args(hint) if is_union else (hint,)
-    if value is None:
+    if value is None or (isinstance(value, str) and value.lower() in ("none", "null")):
         if type(None) in allowed:
             return None
         raise ModelError(f"{where} must not be empty")

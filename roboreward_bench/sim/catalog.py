@@ -38,7 +38,7 @@ _TOLERANCE = {
     "button-press-topdown-wall-v3": 0.024, "button-press-v3": 0.02, "button-press-wall-v3": 0.03,
     "coffee-button-v3": 0.02, "coffee-pull-v3": 0.07, "coffee-push-v3": 0.07, "dial-turn-v3": 0.07,
     "door-close-v3": 0.08, "door-lock-v3": 0.02, "door-open-v3": 0.08, "door-unlock-v3": 0.02,
-    "drawer-close-v3": 0.055, "drawer-open-v3": 0.03, "faucet-close-v3": 0.07, "faucet-open-v3": 0.07,
+    "drawer-close-v3": 0.065, "drawer-open-v3": 0.03, "faucet-close-v3": 0.07, "faucet-open-v3": 0.07,
     "hammer-v3": 0.0, "handle-press-side-v3": 0.02, "handle-press-v3": 0.02, "handle-pull-side-v3": 0.08,
     "handle-pull-v3": 0.05, "lever-pull-v3": 3.141592653589793 / 24, "peg-insert-side-v3": 0.07,
     "peg-unplug-side-v3": 0.07, "pick-out-of-hole-v3": 0.07, "pick-place-v3": 0.07,
@@ -50,17 +50,22 @@ _TOLERANCE = {
     "disassemble-v3": 0.0, "hand-insert-v3": 0.05,
 }
 
-# Tasks whose ``info["obj_to_target"]`` is always 0: the env computes their goal
-# distance from state instead (see ``sim.envs.own_goal_distance``).
-STATE_DISTANCE_TASKS = ("assembly-v3", "box-close-v3", "disassemble-v3", "door-open-v3", "hammer-v3")
+# Tasks whose ``info["obj_to_target"]`` is not the distance their success
+# predicate thresholds (always 0, or another distance): the goal distance is computed from state instead (see ``sim.envs.own_goal_distance``).
+STATE_DISTANCE_TASKS = ("assembly-v3", "box-close-v3", "disassemble-v3", "door-open-v3", "hammer-v3",
+                        "lever-pull-v3")
 
-# The puck scene: same table, puck and goal marker. Each task's predicate is a
-# distance between two of (hand, puck, goal) under a tolerance.
-PUCK_SCENE: dict[str, tuple[str, float]] = {
-    "push-v3": ("puck", 0.05),
-    "pick-place-v3": ("puck", 0.07),
-    "reach-v3": ("hand", 0.05),
+# The puck scene: same table, puck and goal marker. Under another task's
+# instruction the predicate is a distance between (hand or puck) and the goal
+# under that task's tolerance, plus how the puck must rest: lifted off the
+# table for pick-place, resting on it for push (None: no requirement).
+PUCK_SCENE: dict[str, tuple[str, float, str | None]] = {
+    "push-v3": ("puck", 0.05, "on-table"),
+    "pick-place-v3": ("puck", 0.07, "lifted"),
+    "reach-v3": ("hand", 0.05, None),
 }
+PUCK_LIFTED = 0.02    # metres above its start: the puck is off the table
+PUCK_ON_TABLE = 0.01  # metres above its start at most: the puck rests on the table
 
 # Pairs that share a scene and ask for opposite changes: each task's start
 # state is (up to randomisation) the other's goal state.

@@ -101,6 +101,8 @@ def own_goal_distance(task: str, env: Any, obs: np.ndarray, info: dict) -> float
         return float(np.linalg.norm(target - env._get_site_pos("RoundNut")))
     if task == "disassemble-v3":
         return max(0.0, float(target[2]) - float(obs[6]))
+    if task == "lever-pull-v3":
+        return abs(-float(env.data.joint("LeverAxis").qpos[0]) - np.pi / 2.0)
     if task == "hammer-v3":
         return max(0.0, 0.09 - float(env.data.joint("NailSlideJoint").qpos[0]))
     raise AssertionError(task)
@@ -147,3 +149,8 @@ class EnvCache:
             _, old = self._envs.popitem(last=False)
             old.close()
         return env
+
+    def close(self) -> None:
+        while self._envs:
+            _, env = self._envs.popitem()
+            env.close()

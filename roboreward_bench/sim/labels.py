@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from roboreward_bench.sim.catalog import (
-    INVERSE_TOLERANCE, LIFT_FAMILIES, PUCK_SCENE, inverse_of, task_info,
+    INVERSE_TOLERANCE, LIFT_FAMILIES, PUCK_LIFTED, PUCK_ON_TABLE, PUCK_SCENE, inverse_of, task_info,
 )
 
 Vec = tuple[float, float, float]
@@ -108,9 +108,11 @@ def _measure(instruction: str, episode_task: str, state: StepState, first: StepS
     if instruction == episode_task:
         return Measure(state.success, state.goal_dist, moved, reach, lift)
     if instruction in PUCK_SCENE and episode_task in PUCK_SCENE:
-        mover, tolerance = PUCK_SCENE[instruction]
+        mover, tolerance, rest = PUCK_SCENE[instruction]
         dist = _dist(state.hand if mover == "hand" else state.obj, state.goal)
-        return Measure(dist <= tolerance, dist, moved, reach, lift)
+        resting_ok = (rest is None or (rest == "lifted" and lift >= PUCK_LIFTED)
+                      or (rest == "on-table" and lift <= PUCK_ON_TABLE))
+        return Measure(dist <= tolerance and resting_ok, dist, moved, reach, lift)
     if inverse_of(episode_task) == instruction:
         return Measure(moved <= INVERSE_TOLERANCE, moved, moved, reach, lift)
     raise ValueError(f"no rule computes {instruction!r} on states of {episode_task!r}")

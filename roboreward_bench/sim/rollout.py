@@ -25,9 +25,10 @@ class EpisodeSpec:
     seed: int
     policy: PolicySpec
     camera: str = "corner"
-    max_steps: int = 120
+    max_steps: int = 150
+    settle: int = 40       # steps with the arm still before the episode starts, so objects come to rest
     hold: int = 6          # steps kept after the first success, then the episode ends
-    stride: int = 2        # one video frame every ``stride`` steps
+    stride: int = 3        # one video frame every ``stride`` steps
     size: int = 224
     fps: int = 10
     group: str = ""
@@ -63,6 +64,10 @@ class Episode:
         return [self.states[step] for step in self.frame_steps]
 
 
+# Arm still, gripper open: lids fall, doors swing and blocks settle before frame 0.
+SETTLE_ACTION = np.array([0.0, 0.0, 0.0, -1.0])
+
+
 def shown_steps(num_steps: int, stride: int) -> list[int]:
     """Step indices shown as frames: every ``stride``-th step and always the last one."""
     steps = list(range(0, num_steps + 1, stride))
@@ -75,6 +80,8 @@ def play(env: SimEnv, spec: EpisodeSpec, render: bool = True) -> Episode:
     """Roll out ``spec`` on ``env`` (an env of ``spec.task``)."""
     policy = make_policy(spec.policy, spec.task, spec.seed)
     obs = env.reset(spec.seed)
+    for _ in range(spec.settle):
+        obs, _info = env.step(SETTLE_ACTION)
     states = [env.state(obs, None)]
     frames: list[np.ndarray] = []
     if render:

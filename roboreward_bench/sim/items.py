@@ -1,0 +1,126 @@
+"""Items from episodes: the full episode, temporal clips and counterfactual instructions.
+
+An :class:`EpisodeRecord` is what a rollout leaves behind (its spec, video
+file and per-frame labels under every instruction that can be computed on
+it); :func:`items_from_record` turns it into rows of ``metadata.jsonl``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from roboreward_bench.sim.catalog import counterfactual_tasks, task_info
+from roboreward_bench.sim.instructions import instruction_text, paraphrase_id
+from roboreward_bench.sim.labels import goal_held_at_start, label_states
+from roboreward_bench.sim.rollout import Episode, EpisodeSpec
+
+MIN_CLIP_END = 5          # clips show at least 6 frames
+PARTIAL_POINT = 0.5       # a plain partial clip ends halfway through the episode
+GENERATOR_VERSION = 1
+
+
+@dataclass(frozen=True)
+class EpisodeRecord:
+    """A rendered episode: spec, video file, and frame labels per instruction task."""
+
+    spec: EpisodeSpec
+    file_name: str
+    num_frames: int
+    labels: dict[str, list[int]]          # instruction task -> label of every frame
+    ambiguous: dict[str, bool]             # instruction task -> its goal held at the start
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"spec": self.spec.to_dict(), "file_name": self.file_name, "num_frames": self.num_frames,
+                "labels": self.labels, "ambiguous": self.ambiguous}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> "EpisodeRecord":
+        return cls(spec=EpisodeSpec.from_dict(raw["spec"]), file_name=raw["file_name"],
+                   num_frames=int(raw["num_frames"]), labels={k: list(v) for k, v in raw["labels"].items()},
+                   ambiguous=dict(raw["ambiguous"]))
+
+
+def episode_labels(episode: Episode) -> tuple[dict[str, list[int]], dict[str, bool]]:
+    """Frame labels under the episode's own task and each computable counterfactual task."""
+    task = episode.spec.task
+    states = episode.frame_states()
+    labels = {task: label_states(task, task, states)}
+    ambiguous = {task: goal_held_at_start(task, task, states)}
+    for other in counterfactual_tasks(task):
+        labels[other] = label_states(other, task, states)
+        ambiguous[other] = goal_held_at_start(other, task, states)
+    return labels, ambiguous
+
+
+def record_of(episode: Episode, file_name: str) -> EpisodeRecord:
+    labels, ambiguous = episode_labels(episode)
+    return EpisodeRecord(spec=episode.spec, file_name=file_name, num_frames=len(episode.frame_steps),
+                         labels=labels, ambiguous=ambiguous)
+
+
+def clip_ends(labels: list[int]) -> list[int]:
+    """Where clips end: the first frame of each level reached before the end, the last
+    frame of levels 3 and 4 (just before the next step up or a fall back), and a partial point."""
+    last = len(labels) - 1
+    ends = set()
+    for lvl in (2, 3, 4, 5):
+        at = [i for i, value in enumerate(labels) if value == lvl]
+        if at:
+            ends.add(at[0])
+            if lvl in (3, 4):
+                ends.add(at[-1])
+    ends.add(round(last * PARTIAL_POINT))
+    return sorted(e for e in ends if MIN_CLIP_END <= e < last)
+
+
+def items_from_record(record: EpisodeRecord) -> list[dict[str, Any]]:
+    """Rows for one episode: full, clips, and counterfactuals whose label is unambiguous."""
+    spec = record.spec
+    own = spec.task
+    if record.ambiguous.get(own):
+        return []  # the task was already done at the start: no honest label for this episode
+    last = record.num_frames - 1
+    rows = [_row(record, own, last, "full")]
+    rows += [_row(record, own, end, "clip") for end in clip_ends(record.labels[own])]
+    for other, labels in record.labels.items():
+        if other == own:
+            continue
+        if record.ambiguous.get(other) and labels[last] == 5:
+            continue  # the other goal held all along: "done" and "no change" are both defensible
+        rows.append(_row(record, other, last, "counterfactual"))
+    return rows
+
+
+def _row(record: EpisodeRecord, instruction_task: str, clip_end: int, kind: str) -> dict[str, Any]:
+    spec = record.spec
+    own = task_info(spec.task)
+    episode_id = spec.episode_id
+    if kind == "counterfactual":
+        item_id = f"{episode_id}/cf-{instruction_task.removesuffix('-v3')}"
+    else:
+        item_id = f"{episode_id}/{kind}-{clip_end}"
+    template = paraphrase_id(item_id, instruction_task)
+    frame_labels = record.labels[instruction_task][: clip_end + 1]
+    return {
+        "file_name": record.file_name, "task": instruction_text(instruction_task, template),
+        "reward": frame_labels[-1], "item_id": item_id, "episode_id": episode_id, "clip_end": clip_end,
+        "subset": own.family, "kind": kind, "frame_labels": frame_labels, "split": spec.split,
+        "group_id": spec.group,
+        "mt_task": spec.task, "instruction_task": instruction_task, "family": own.family,
+        "novelty": own.novelty, "paraphrase": template, "seed": spec.seed, "camera": spec.camera,
+        "policy": spec.policy.to_dict(), "policy_kind": spec.policy.kind, "max_steps": spec.max_steps,
+        "settle": spec.settle, "hold": spec.hold, "stride": spec.stride, "size": spec.size, "fps": spec.fps,
+        "generator_version": GENERATOR_VERSION,
+    }
+
+
+def spec_from_row(row: dict[str, Any]) -> EpisodeSpec:
+    """The episode spec recorded in an item row (what ``data verify`` replays)."""
+    from roboreward_bench.sim.policies import PolicySpec
+
+    return EpisodeSpec(task=row["mt_task"], seed=int(row["seed"]), policy=PolicySpec.from_dict(row["policy"]),
+                       camera=row["camera"], max_steps=int(row["max_steps"]), settle=int(row["settle"]),
+                       hold=int(row["hold"]),
+                       stride=int(row["stride"]), size=int(row["size"]), fps=int(row["fps"]),
+                       group=str(row.get("group_id") or ""), split=str(row.get("split", "test")))

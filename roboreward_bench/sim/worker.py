@@ -1,0 +1,70 @@
+"""The per-process side of ``data build``: play, render, encode and record one group.
+
+A worker keeps its envs between groups. Every file is written under a
+temporary name and renamed, so a killed worker never leaves a half file that
+a resumed build would trust.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from roboreward_bench.sim.envs import EnvCache
+
+_CACHE: EnvCache | None = None
+
+
+def _cache() -> EnvCache:
+    global _CACHE
+    if _CACHE is None:
+        import atexit
+
+        import mujoco  # noqa: F401 - imported first so our handler runs before MuJoCo's EGL teardown
+
+        _CACHE = EnvCache()
+        atexit.register(close_worker)
+    return _CACHE
+
+
+def close_worker() -> None:
+    """Free this process's envs and GL contexts."""
+    global _CACHE
+    if _CACHE is not None:
+        _CACHE.close()
+        _CACHE = None
+
+
+def run_group(job: tuple[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Run one group's episodes; a failing task is reported as ``{task: message}``, not raised."""
+    from roboreward_bench.errors import RRBenchError
+    from roboreward_bench.sim.build import RECORDS_DIR
+    from roboreward_bench.sim.catalog import task_info
+    from roboreward_bench.sim.items import record_of
+    from roboreward_bench.sim.rollout import EpisodeSpec, play
+    from roboreward_bench.sim.video import write_mp4
+
+    out = Path(job[0])
+    specs = [EpisodeSpec.from_dict(raw) for raw in job[1]]
+    done = 0
+    for index, spec in enumerate(specs):
+        try:
+            family = task_info(spec.task).family
+            env = _cache().get(spec.task)
+            episode = play(env, spec, render=True)
+            file_name = f"{family}/{spec.episode_id}.mp4"
+            write_mp4(out / file_name, episode.frames, fps=spec.fps)
+            record = record_of(episode, file_name)
+        except RRBenchError as exc:
+            return {"done": done, "skipped": len(specs) - index, "failed": {spec.task: str(exc)}}
+        except Exception as exc:  # noqa: BLE001 - a simulator crash is reported with the task name
+            message = f"{spec.task}: {type(exc).__name__}: {exc}"
+            return {"done": done, "skipped": len(specs) - index, "failed": {spec.task: message}}
+        path = out / RECORDS_DIR / f"{spec.episode_id}.json"
+        tmp = path.with_name(path.name + f".{os.getpid()}.part")
+        tmp.write_text(json.dumps(record.to_dict(), separators=(",", ":")), encoding="utf-8")
+        tmp.replace(path)
+        done += 1
+    return {"done": done, "skipped": 0, "failed": {}}
