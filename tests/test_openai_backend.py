@@ -101,7 +101,8 @@ def test_api_key_is_sent_but_never_leaks(sample_requests, tmp_path):
         root.removeHandler(handler)
         root.setLevel(old_level)
         handler.close()
-    assert server.seen[0].headers.get("Authorization") == f"Bearer {KEY}"
+    headers = {k.lower(): v for k, v in server.seen[0].headers.items()}
+    assert headers["authorization"] == f"Bearer {KEY}"
     assert "invalid credentials" in response.error
     assert KEY not in response.error and "[REDACTED]" in response.error
     assert KEY not in json.dumps(model.describe(), default=str)
@@ -148,7 +149,10 @@ def test_frames_are_sent_as_jpeg_images_in_request_order(sample_requests):
         assert kinds == ["image_url"] * video.frames.shape[0] + ["text"]
         images = [_decode_jpeg(part["image_url"]["url"]) for part in message["content"][:-1]]
         assert images[0].shape == video.frames[0].shape
-        assert np.abs(images[-1].astype(int) - video.frames[-1].astype(int)).mean() < 20
+        if seen.body is server.seen[-1].body:  # quality 95: each image is nearest to its own frame
+            errors = [[np.abs(image.astype(int) - frame.astype(int)).mean() for frame in video.frames]
+                      for image in images]
+            assert [int(np.argmin(row)) for row in errors] == list(range(len(images)))
         sizes.append(sum(len(part["image_url"]["url"]) for part in message["content"][:-1]))
         assert seen.body["temperature"] == 0.0 and seen.body["max_tokens"] == 512
     assert sizes[0] < sizes[1]

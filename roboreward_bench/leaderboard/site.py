@@ -48,7 +48,7 @@ class SiteSummary:
 
 
 def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("roboreward_bench.leaderboard", "templates"), autoescape=False,
+    env = Environment(loader=PackageLoader("roboreward_bench.leaderboard", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = lambda v, digits=3: "–" if v is None else f"{v:.{digits}f}"
     env.filters["sortkey"] = lambda v: "" if v is None else repr(float(v))
