@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,11 +15,25 @@ import pytest
 
 from leaderboard_fixtures import TASK, write_task
 
+from roboreward_bench.cli.main import cli
+
 RRBENCH = [sys.executable, "-m", "roboreward_bench.cli.main"]
 
 
 def rrbench(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(RRBENCH + list(args), cwd=cwd, capture_output=True, text=True, timeout=300)
+    """Run the CLI in this process (imports once), as the entry point would: exit code, stdout, stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    previous = os.getcwd()
+    os.chdir(cwd)
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            cli(list(args))
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        os.chdir(previous)
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture(scope="module")
@@ -28,6 +44,19 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
                    "--no-progress", cwd=base)
     assert done.returncode == 0, done.stderr
     return base
+
+
+def test_the_installed_command_validates(workspace: Path) -> None:
+    """One real process through the console entry point: exit codes as CI sees them."""
+    rrbench("submit", "run", "--org", "Proc", "--name", "Check", "--contact", "x", "--root", "proc",
+            "--no-validate", cwd=workspace)
+    ok = subprocess.run(RRBENCH + ["validate", "--root", "proc", "--tasks-dir", "tasks"], cwd=workspace,
+                        capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0 and "1 of 1 submission(s) valid" in ok.stdout, ok.stdout + ok.stderr
+    (workspace / "proc" / TASK / "Proc__Check" / "notes.txt").write_text("hi")
+    bad = subprocess.run(RRBENCH + ["validate", "--root", "proc", "--tasks-dir", "tasks"], cwd=workspace,
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 1 and "notes.txt: file not allowed in a submission" in bad.stdout
 
 
 def test_eval_submit_validate_build_table(workspace: Path) -> None:

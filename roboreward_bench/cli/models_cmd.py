@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from urllib.parse import urlsplit
 
 import click
 from tabulate import tabulate
@@ -35,7 +36,14 @@ def models_command(as_json: bool) -> None:
 
 
 def _settings(alias: ModelAlias) -> str:
-    return " ".join(f"{k}={alias.model_args[k]}" for k in _SHOWN_ARGS if k in alias.model_args)
+    shown = []
+    for key in _SHOWN_ARGS:
+        if key in alias.model_args:
+            value = alias.model_args[key]
+            if key == "base_url":  # the host is what tells endpoints apart
+                key, value = "host", urlsplit(str(value)).hostname or value
+            shown.append(f"{key}={value}")
+    return " ".join(shown)
 
 
 def _key_status(alias: ModelAlias) -> str:

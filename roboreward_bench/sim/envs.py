@@ -110,6 +110,9 @@ def own_goal_distance(task: str, env: Any, obs: np.ndarray, info: dict) -> float
 
 def make_env(task: str) -> SimEnv:
     """Build the env of ``task`` with the goal observable and seeded resets; failures name the task."""
+    from roboreward_bench.sim.render import choose_gl_backend
+
+    choose_gl_backend()  # MuJoCo reads MUJOCO_GL once, when Meta-World first imports it
     try:
         from metaworld.env_dict import ALL_V3_ENVIRONMENTS
         from metaworld.types import Task
