@@ -84,6 +84,9 @@ def test_balancing_caps_every_level_and_keeps_full_episodes_first():
     kept_full = sum(r["kind"] == "full" for r in chosen if r["reward"] == 1)
     assert kept_full == sum(r["kind"] == "full" for r in rows if r["reward"] == 1)
     assert chosen == select_balanced(list(reversed(rows)), max_share=0.30)[::-1]
+    small = select_balanced(rows, max_share=0.30, target=100)
+    assert len(small) == 100
+    assert max(Counter(r["reward"] for r in small).values()) <= 30
 
 
 def test_split_seeds_are_disjoint_and_unseen_tasks_stay_out_of_train_and_val():

@@ -18,7 +18,7 @@ def select_balanced(rows: list[dict[str, Any]], max_share: float = 0.30,
                     target: int | None = None) -> list[dict[str, Any]]:
     """The largest deterministic subset where each level is at most ``max_share`` of the items.
 
-    With ``target``, at most about that many items are kept. Within a level,
+    With ``target``, at most that many items are kept, trimmed from the largest levels. Within a level,
     full episodes are kept before counterfactuals and clips; ties break by a
     hash of the item id, so the choice does not depend on build order.
     """
@@ -41,6 +41,9 @@ def select_balanced(rows: list[dict[str, Any]], max_share: float = 0.30,
             high = mid - 1
     total = low if target is None else min(low, target)
     counts = kept(total)
+    while target is not None and sum(counts.values()) > target:
+        largest = max(counts, key=lambda lvl: (counts[lvl], lvl))
+        counts[largest] -= 1
     chosen = [row for lvl, rs in by_level.items() for row in rs[: counts[lvl]]]
     ids = {row["item_id"] for row in chosen}
     return [row for row in rows if row["item_id"] in ids]

@@ -7,9 +7,11 @@ else EGL is probed in a subprocess and OSMesa is the fallback.
 
 from __future__ import annotations
 
+import atexit
 import os
 import subprocess
 import sys
+import weakref
 
 from roboreward_bench.errors import RRBenchError
 
@@ -40,6 +42,25 @@ def choose_gl_backend() -> str:
     return chosen
 
 
+_LIVE: "weakref.WeakSet[FastRenderer]" = weakref.WeakSet()
+_EXIT_HOOKED = False
+
+
+def _track(renderer: "FastRenderer") -> None:
+    # MuJoCo registers its EGL teardown when the first context is made; a hook
+    # registered after it runs before it, so contexts are freed while EGL is up.
+    global _EXIT_HOOKED
+    _LIVE.add(renderer)
+    if not _EXIT_HOOKED:
+        atexit.register(_close_all)
+        _EXIT_HOOKED = True
+
+
+def _close_all() -> None:
+    for renderer in list(_LIVE):
+        renderer.close()
+
+
 class FastRenderer:
     """Renders one env's model at ``size`` px with shadows, reflections and MSAA off."""
 
@@ -50,6 +71,7 @@ class FastRenderer:
         model.vis.global_.offwidth = max(model.vis.global_.offwidth, size)
         model.vis.global_.offheight = max(model.vis.global_.offheight, size)
         self._renderer = mujoco.Renderer(model, size, size)
+        _track(self)
         flags = self._renderer.scene.flags
         flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
         flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0

@@ -20,12 +20,7 @@ _CACHE: EnvCache | None = None
 def _cache() -> EnvCache:
     global _CACHE
     if _CACHE is None:
-        import atexit
-
-        import mujoco  # noqa: F401 - imported first so our handler runs before MuJoCo's EGL teardown
-
         _CACHE = EnvCache()
-        atexit.register(close_worker)
     return _CACHE
 
 
