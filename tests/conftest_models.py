@@ -34,18 +34,19 @@ def tiny_qwen3_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def test_videos(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+def sample_videos(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """Four small real MP4s (112 px, 24 frames, 10 fps), each with different content."""
     root = tmp_path_factory.mktemp("videos")
     return [write_test_video(root / f"episode_{i}.mp4", seed=i) for i in range(4)]
 
 
 @pytest.fixture(scope="session")
-def sample_requests(test_videos: list[Path]) -> list:
+def sample_requests(sample_videos: list[Path]) -> list:
     """Four real requests: rubric text + 8 frames decoded from the test videos."""
     instructions = ("push the red block left", "open the drawer", "pick up the cup and place it in the bin",
                     "close the window")
-    return [make_request(f"item-{i}", video, text) for i, (video, text) in enumerate(zip(test_videos, instructions))]
+    return [make_request(f"item-{i}", video, text)
+            for i, (video, text) in enumerate(zip(sample_videos, instructions))]
 
 
 def free_port() -> int:

@@ -25,6 +25,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
     text: str = "ANSWER: 4"
+    logprobs: Any = None
 
 
 @dataclass
@@ -92,7 +93,7 @@ class LoopbackServer:
                         time.sleep(reply.delay)
                     payload = reply.body(dict(self.headers.items())) if callable(reply.body) else reply.body
                     if payload is None:
-                        payload = completion(body.get("model", "m"), reply.text)
+                        payload = completion(body.get("model", "m"), reply.text, logprobs=reply.logprobs)
                     data = json.dumps(payload).encode()
                     try:
                         self.send_response(reply.status)
@@ -110,10 +111,11 @@ class LoopbackServer:
         return Handler
 
 
-def completion(model: str, text: str | None, prompt_tokens: int = 10, completion_tokens: int = 3) -> dict:
+def completion(model: str, text: str | None, prompt_tokens: int = 10, completion_tokens: int = 3,
+               logprobs: Any = None) -> dict:
     """A chat.completion body in the OpenAI shape."""
     return {"id": "cmpl-test", "object": "chat.completion", "created": 0, "model": model,
-            "choices": [{"index": 0, "finish_reason": "stop",
+            "choices": [{"index": 0, "finish_reason": "stop", "logprobs": logprobs,
                          "message": {"role": "assistant", "content": text}}],
             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                       "total_tokens": prompt_tokens + completion_tokens}}

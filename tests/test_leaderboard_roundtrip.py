@@ -37,13 +37,16 @@ def rrbench(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def workspace(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("lb-roundtrip")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("RRBENCH_CACHE_DIR", str(base / "cache"))  # the re-scoring cache stays in the test's folder
     write_task(base)
     done = rrbench("eval", "--task", f"tasks/{TASK}.yaml", "--model", "random", "--output-dir", "run",
                    "--no-progress", cwd=base)
     assert done.returncode == 0, done.stderr
-    return base
+    yield base
+    patch.undo()
 
 
 def test_the_installed_command_validates(workspace: Path) -> None:

@@ -177,6 +177,8 @@ CORPUS = [
     Case("impossible-date", edit_meta(set_key("date", "2026-02-30")), "date: day is out of range"),
     Case("negative-size", edit_meta(set_key("model", "parameters_b", -3)), "model.parameters_b:"),
     Case("name-with-newline", edit_meta(set_key("model", "name", "a\nb")), "model.name: must be a single line"),
+    Case("name-with-bidi-override", edit_meta(set_key("model", "organisation", "Lab \u202eAI-nepO")),
+         "model.organisation: must be a single line without control or bidirectional-override characters"),
     Case("task-not-its-folder", edit_meta(set_key("task", "other")), "does not match its folder 'tiny'"),
     # task
     Case("stale-version", edit_meta(set_key("task_version", 2)), "stale: made for task version 2", stale=True),
@@ -330,3 +332,38 @@ def test_non_standard_run_passes_when_declared(env: Env) -> None:
     (folder / "results.json").unlink()  # the run itself used the defaults; only the claim changes here
     checked = validate_submission(folder, folder.parents[1], env.catalog)
     assert checked.ok, checked.problems
+
+
+def test_cache_hit_equals_a_fresh_rescore_and_any_byte_change_misses(env: Env, tmp_path: Path) -> None:
+    from roboreward_bench.leaderboard.rescore_cache import RescoreCache
+
+    cache = RescoreCache(tmp_path / "cache")
+    folder = _copy(env, "cached")
+    fresh = validate_submission(folder, folder.parents[1], env.catalog, cache)
+    assert fresh.ok and len(list((tmp_path / "cache").rglob("*.json"))) == 1
+    hit = validate_submission(folder, folder.parents[1], env.catalog, cache)
+    assert hit.report == fresh.report
+    assert (hit.charts.y_pred == fresh.charts.y_pred).all() and (hit.charts.valid == fresh.charts.valid).all()
+    # One changed answer is a different file: a miss, re-scored, and results.json no longer agrees.
+    gold = {item.item_id: item.label for item in env.catalog.load(TASK).items}
+
+    def change_error(row: dict) -> None:
+        label = gold[row["item_id"]]
+        answer = label if row["parsed"] != label else label % 5 + 1
+        row.update(raw_text=f"ANSWER: {answer}", parsed=float(answer))
+    edit_lines(first_row(change_error))(folder, env)
+    changed = validate_submission(folder, folder.parents[1], env.catalog, cache)
+    assert not changed.ok and any("re-scoring predictions.jsonl gives" in p for p in changed.problems)
+    assert len(list((tmp_path / "cache").rglob("*.json"))) == 1, "failed submissions are not cached"
+
+
+def test_corrupt_cache_entry_is_a_miss(env: Env, tmp_path: Path) -> None:
+    from roboreward_bench.leaderboard.rescore_cache import RescoreCache
+
+    cache = RescoreCache(tmp_path / "cache")
+    folder = _copy(env, "corrupt-cache")
+    fresh = validate_submission(folder, folder.parents[1], env.catalog, cache)
+    entry = next((tmp_path / "cache").rglob("*.json"))
+    entry.write_text('{"key": "something else"}')
+    again = validate_submission(folder, folder.parents[1], env.catalog, cache)
+    assert again.ok and again.report == fresh.report

@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import logging
+import math
 import time
 
 import av
@@ -14,16 +15,18 @@ import pytest
 from PIL import Image
 
 from cli_runner import rrbench
-from conftest_models import sample_requests, served_tiny_model, test_videos, tiny_qwen25_dir  # noqa: F401
 from loopback_server import LoopbackServer, Reply, echo_authorization, error_body
 from roboreward_bench.errors import ModelError
 from roboreward_bench.models.base import ModelContext
+from roboreward_bench.models.openai_scoring import answer_index
 from roboreward_bench.models.registry import build_model
 from roboreward_bench.parsing import parse_helm
 from roboreward_bench.results.predictions import read_predictions
 
 KEY = "sk-test-9f8e7d6c5b4a39281706"
 FAST = {"backoff_base": 0.01, "backoff_max": 0.05}
+
+pytest_plugins = ["conftest_models"]
 
 
 def openai_model(base_url: str, **args):
@@ -177,11 +180,38 @@ def test_empty_completion_is_an_error(sample_requests):
     assert response.error and "empty completion" in response.error
 
 
+def _token(text: str, logprob: float, top: list[tuple[str, float]] | None = None) -> dict:
+    return {"token": text, "logprob": logprob, "bytes": list(text.encode()),
+            "top_logprobs": [{"token": t, "logprob": lp, "bytes": list(t.encode())} for t, lp in (top or [])]}
+
+
+def test_score_probs_from_server_logprobs(sample_requests):
+    tokens = ["The", " cup", " moved", " 2", " cm", ".", " ANSWER", ":", " 4"]
+    alternatives = [(" 4", math.log(0.6)), (" 5", math.log(0.2)), ("4", math.log(0.1)), (" 3", math.log(0.05)),
+                    (" Hello", math.log(0.05))]
+    content = [_token(t, -0.1) for t in tokens[:-1]] + [_token(tokens[-1], math.log(0.6), alternatives)]
+    reply = Reply(text="".join(tokens), logprobs={"content": content})
+    with LoopbackServer(plan=[reply, Reply(text="ANSWER: 3")]) as server:
+        model = openai_model(server.base_url, score_probs=True, concurrency=1)
+        with_probs, without = model.generate(sample_requests[:2])
+    assert server.seen[0].body["logprobs"] is True and server.seen[0].body["top_logprobs"] == 20
+    assert with_probs.score_probs == pytest.approx((0, 0, 0.05 / 0.95, 0.7 / 0.95, 0.2 / 0.95))
+    assert without.score_probs is None and without.error is None  # server without logprobs
+
+
+def test_answer_token_follows_the_parser():
+    assert answer_index(["answer", ":", " 3", " then", " ANSWER", ":", " 5"]) == 2
+    assert answer_index([" 2", " because", " the", " cup"]) == 0
+    assert answer_index(["It", " moved", " 3", " cm"]) is None
+    assert answer_index(["ANSWER", ": ", "7"]) is None
+
+
 def test_fingerprint_tracks_generation_settings():
     base = openai_model("http://127.0.0.1:9/v1")
     assert base.fingerprint == openai_model("http://127.0.0.1:9/v1", concurrency=32).fingerprint
     assert base.fingerprint != openai_model("http://127.0.0.1:9/v1", temperature=0.7).fingerprint
     assert base.fingerprint != openai_model("http://127.0.0.1:9/v1", jpeg_quality=50).fingerprint
+    assert base.fingerprint != openai_model("http://127.0.0.1:9/v1", score_probs=True).fingerprint
     assert base.fingerprint != openai_model("http://127.0.0.1:10/v1").fingerprint
 
 

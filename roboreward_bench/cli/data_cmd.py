@@ -58,7 +58,7 @@ def build_command(name: str, split: str, out: Path, workers: int, groups: int | 
 def verify_command(task: str, sample: int, replay_all: bool, seed: int, no_progress: bool) -> None:
     """Check files against SHA256SUMS and replay sampled episodes to compare per-frame labels."""
     from roboreward_bench.sim.verify import verify_dataset
-    from roboreward_bench.tasks.registry import load_task
+    from roboreward_bench.data.loading import load_task
 
     loaded = load_task(task)
     report = verify_dataset(loaded.data_root, loaded.items, sample=None if replay_all else sample,
@@ -115,7 +115,7 @@ def stats_command(task: str) -> None:
     """Counts per rubric level, subset, kind and split (and novelty where recorded)."""
     from tabulate import tabulate
 
-    from roboreward_bench.tasks.registry import load_task
+    from roboreward_bench.data.loading import load_task
 
     loaded = load_task(task)
     items = loaded.items
@@ -142,8 +142,17 @@ def stats_command(task: str) -> None:
 def preview_command(task: str, out: Path, count: int, frames: int, seed: int) -> None:
     """Draw a contact sheet: sampled frames of random items with instruction and label."""
     from roboreward_bench.sim.preview import contact_sheet
-    from roboreward_bench.tasks.registry import load_task
+    from roboreward_bench.data.loading import load_task
 
     loaded = load_task(task)
     shown = contact_sheet(loaded.items, out, count=count, frames=frames, seed=seed)
     click.echo(f"wrote {out} ({shown} items)")
+
+
+def _register_pull() -> None:
+    from roboreward_bench.cli.pull_cmd import pull_command
+
+    data_group.add_command(pull_command)
+
+
+_register_pull()

@@ -21,10 +21,20 @@ _tasks_option = click.option("--tasks-dir", type=click.Path(path_type=Path, file
                              help="Resolve task names among the YAMLs of this folder instead of the registered tasks.")
 
 
+_cache_option = click.option("--no-cache", is_flag=True,
+                             help="Re-score every submission, ignoring the re-scoring cache ($RRBENCH_CACHE_DIR/leaderboard).")
+
+
 def _catalog(tasks_dir: Path | None):
     from roboreward_bench.leaderboard.catalog import TaskCatalog
 
     return TaskCatalog(tasks_dir)
+
+
+def _cache(no_cache: bool):
+    from roboreward_bench.leaderboard.rescore_cache import RescoreCache, default_cache_dir
+
+    return None if no_cache else RescoreCache(default_cache_dir())
 
 
 def _summary(checked) -> str:
@@ -57,8 +67,10 @@ def _report(results) -> int:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @_root_option
 @_tasks_option
+@_cache_option
 @click.option("--schema", "print_schema", is_flag=True, help="Print the JSON Schema of submission.yaml and exit.")
-def validate_command(paths: tuple[Path, ...], root: Path, tasks_dir: Path | None, print_schema: bool) -> None:
+def validate_command(paths: tuple[Path, ...], root: Path, tasks_dir: Path | None, no_cache: bool,
+                     print_schema: bool) -> None:
     """Check submission folders (all of them when no PATHS are given) and re-score every prediction.
 
     Prints one line per problem; exits 1 if any folder fails or is stale.
@@ -70,7 +82,7 @@ def validate_command(paths: tuple[Path, ...], root: Path, tasks_dir: Path | None
         return
     from roboreward_bench.leaderboard.validate import validate_all
 
-    results = validate_all(list(paths), root, _catalog(tasks_dir))
+    results = validate_all(list(paths), root, _catalog(tasks_dir), _cache(no_cache))
     failed = _report(results)
     click.echo(f"\n{len(results) - failed} of {len(results)} submission(s) valid")
     if failed:
@@ -109,7 +121,7 @@ def submit_command(run_dir: Path, organisation: str, name: str, contact: str, we
     click.echo(f"wrote {folder}")
     if no_validate:
         return
-    if _report([validate_submission(folder, root, _catalog(tasks_dir))]):
+    if _report([validate_submission(folder, root, _catalog(tasks_dir), _cache(False))]):
         sys.exit(1)
     click.echo(f"\nNext: open a pull request that adds {folder}/")
 
@@ -119,12 +131,13 @@ def leaderboard_group() -> None:
     """Build the static leaderboard site or print a citable table."""
 
 
-def _boards(root: Path, tasks_dir: Path | None, paths: list[Path], rank_reported: bool, skip_invalid: bool):
+def _boards(root: Path, tasks_dir: Path | None, paths: list[Path], rank_reported: bool, skip_invalid: bool,
+            no_cache: bool):
     from roboreward_bench.leaderboard.board import build_boards
     from roboreward_bench.leaderboard.validate import validate_all
 
     catalog = _catalog(tasks_dir)
-    checked = validate_all(paths, root, catalog)
+    checked = validate_all(paths, root, catalog, _cache(no_cache))
     broken = [c for c in checked if not c.ok and not c.stale]
     for entry in broken:
         for problem in entry.problems:
@@ -144,13 +157,15 @@ _rank_reported_option = click.option("--rank-reported", is_flag=True,
 @_root_option
 @_tasks_option
 @_rank_reported_option
+@_cache_option
 @click.option("--skip-invalid", is_flag=True, help="Leave out submissions that fail validation instead of stopping.")
-def build_command(out: Path, root: Path, tasks_dir: Path | None, rank_reported: bool, skip_invalid: bool) -> None:
+def build_command(out: Path, root: Path, tasks_dir: Path | None, rank_reported: bool, no_cache: bool,
+                  skip_invalid: bool) -> None:
     """Validate every submission and render the static site into OUT."""
     from roboreward_bench.leaderboard.site import build_site
 
     started = time.perf_counter()
-    boards = _boards(root, tasks_dir, [], rank_reported, skip_invalid)
+    boards = _boards(root, tasks_dir, [], rank_reported, skip_invalid, no_cache)
     summary = build_site(boards, out)
     elapsed = time.perf_counter() - started
     click.echo(f"built {summary.pages} pages for {summary.rows} rows on {summary.boards} task(s) in {elapsed:.2f}s; "
@@ -164,8 +179,9 @@ def build_command(out: Path, root: Path, tasks_dir: Path | None, rank_reported: 
 @_root_option
 @_tasks_option
 @_rank_reported_option
+@_cache_option
 @click.option("--no-reported", is_flag=True, help="Leave reported rows out of the table.")
-def table_command(task: str, fmt: str, root: Path, tasks_dir: Path | None, rank_reported: bool,
+def table_command(task: str, fmt: str, root: Path, tasks_dir: Path | None, rank_reported: bool, no_cache: bool,
                   no_reported: bool) -> None:
     """Print the citable table of TASK, with 95% CIs, from the re-scored submissions."""
     from roboreward_bench.leaderboard.tables import format_table
@@ -173,7 +189,7 @@ def table_command(task: str, fmt: str, root: Path, tasks_dir: Path | None, rank_
     folder = root / task
     if not folder.is_dir():
         raise RRBenchError(f"{folder}: no submissions for task {task!r}")
-    boards = _boards(root, tasks_dir, [folder], rank_reported, skip_invalid=False)
+    boards = _boards(root, tasks_dir, [folder], rank_reported, skip_invalid=False, no_cache=no_cache)
     if not boards:
         raise RRBenchError(f"{folder}: no valid submissions for task {task!r}")
     board = boards[0]

@@ -52,9 +52,14 @@ def load_spec_items(spec: TaskSpec, data_dir: Path | None = None) -> LoadedTask:
 
         root, revision = locate_snapshot(spec.source, spec.name)
     dataset = load_local_dataset(root, default_split=spec.source.split)
-    return LoadedTask(spec=spec, items=dataset.items, data_root=root,
-                      fingerprint=task_fingerprint(spec, root, dataset.items),
-                      missing_videos=dataset.missing_videos, data_revision=revision)
+    items, fingerprint = dataset.items, task_fingerprint(spec, root, dataset.items)
+    if spec.require_verified:  # score only items a reviewer accepted in reviews.jsonl (rrbench review)
+        from roboreward_bench.review.store import accepted_only
+
+        items, fingerprint = accepted_only(root, items, fingerprint)
+    kept = {item.item_id for item in items}
+    return LoadedTask(spec=spec, items=items, data_root=root, fingerprint=fingerprint,
+                      missing_videos=tuple(i for i in dataset.missing_videos if i in kept), data_revision=revision)
 
 
 def task_fingerprint(spec: TaskSpec, root: Path, items: tuple[Item, ...]) -> str:

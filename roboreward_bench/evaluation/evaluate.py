@@ -78,7 +78,8 @@ def evaluate(config: EvalConfig) -> EvalOutcome:
                                                 task.spec.video_position))
         runner.run_model(model, work, task.spec.parser, writer, on_done=bar.update)
     selected = replace(task, items=tuple(items))
-    records = [r for r in read_predictions(output_dir / PREDICTIONS_FILE) if r.item_id in {i.item_id for i in items}]
+    wanted = {item.item_id for item in items}
+    records = [r for r in read_predictions(output_dir / PREDICTIONS_FILE) if r.item_id in wanted]
     report = score_records(selected, records, source=str(output_dir / PREDICTIONS_FILE))
     results = RunResults(
         task=TaskInfo(task.spec.name, task.spec.version, task.fingerprint, task.data_revision, task.spec.canonical()),

@@ -75,6 +75,7 @@ class FrameSampler:
         self.decodes = 0
         self._cache: OrderedDict[Path, _Decoded] = OrderedDict()
         self._cached_bytes = 0
+        self._to_rgb = None
 
     @property
     def cached_bytes(self) -> int:
@@ -94,8 +95,17 @@ class FrameSampler:
             indices = uniform_indices(end, self.spec.num_frames)
         else:
             indices = fps_indices(end, decoded.fps, self.spec.fps, self.spec.max_frames)
-        rgb = np.stack([decoded.frames[i].to_ndarray(format="rgb24") for i in indices])
+        rgb = np.stack([self._rgb(decoded.frames[i]) for i in indices])
         return SampledFrames(frames=rgb, indices=tuple(indices), fps=decoded.fps, video_frames=last + 1)
+
+    def _rgb(self, frame) -> np.ndarray:
+        # One reformatter keeps its swscale context across frames of the same
+        # size and format; a fresh one per frame costs about 15x more.
+        if self._to_rgb is None:
+            from av.video.reformatter import VideoReformatter
+
+            self._to_rgb = VideoReformatter()
+        return self._to_rgb.reformat(frame, format="rgb24").to_ndarray()
 
     def _decoded(self, path: Path) -> _Decoded:
         hit = self._cache.get(path)

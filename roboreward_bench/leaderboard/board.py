@@ -12,10 +12,11 @@ from dataclasses import dataclass, replace
 from typing import Iterable
 
 from roboreward_bench.leaderboard.catalog import TaskCatalog
+from roboreward_bench.leaderboard.charts import ChartData
 from roboreward_bench.leaderboard.schema import ReportedSubmission, Submission, VerifiedSubmission
 from roboreward_bench.leaderboard.validate import CheckedSubmission
 from roboreward_bench.metrics.episode_stats import LOWER_IS_BETTER
-from roboreward_bench.metrics.types import MetricValue, ScoringInput
+from roboreward_bench.metrics.types import MetricValue
 from roboreward_bench.metrics.winrate import mean_win_rate
 from roboreward_bench.tasks.spec import TaskSpec
 
@@ -37,7 +38,7 @@ class BoardRow:
     metrics: dict[str, MetricValue]
     per_subset: dict[str, dict[str, float | None]]
     counts: dict[str, int]
-    inputs: ScoringInput | None = None
+    charts: ChartData | None = None
     rank: int | None = None
     win_rate: float | None = None
 
@@ -103,7 +104,7 @@ def row_from_checked(checked: CheckedSubmission) -> BoardRow:
     report = checked.report
     assert report is not None, "a verified submission that passed validation has a report"
     return BoardRow(checked.slug, meta, dict(report.overall), report.per_subset, dict(report.counts),
-                    inputs=checked.inputs)
+                    charts=checked.charts)
 
 
 def rank_rows(rows: Iterable[BoardRow], headline: str, include_reported: bool = False) -> list[BoardRow]:

@@ -8,7 +8,8 @@ it; geometry is numbers. Colours come from CSS classes (``heat-0`` …
 from __future__ import annotations
 
 import math
-from typing import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 from markupsafe import Markup
@@ -20,6 +21,38 @@ COLUMNS = ("1", "2", "3", "4", "5", "other", "invalid")
 HEAT_LEVELS = 10
 
 
+@dataclass(frozen=True, eq=False)
+class ChartData:
+    """What the model-page charts need: per item, gold label, prediction, validity and score_probs."""
+
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    valid: np.ndarray
+    errored: np.ndarray
+    score_probs: np.ndarray | None = None
+
+    @classmethod
+    def from_inputs(cls, inputs: ScoringInput) -> "ChartData":
+        return cls(inputs.y_true, inputs.y_pred, inputs.valid, inputs.errored, inputs.score_probs)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain lists (nan → null), for the re-scoring cache."""
+        def floats(values: np.ndarray) -> list[Any]:
+            return [None if not math.isfinite(v) else v for v in values.tolist()]
+        return {"y_true": self.y_true.tolist(), "y_pred": floats(self.y_pred), "valid": self.valid.tolist(),
+                "errored": self.errored.tolist(),
+                "score_probs": None if self.score_probs is None else [floats(r) for r in self.score_probs]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "ChartData":
+        def floats(values: list[Any]) -> np.ndarray:
+            return np.array([np.nan if v is None else v for v in values], dtype=float)
+        probs = data["score_probs"]
+        return cls(np.array(data["y_true"], dtype=int), floats(data["y_pred"]), np.array(data["valid"], dtype=bool),
+                   np.array(data["errored"], dtype=bool),
+                   None if probs is None else np.array([floats(r) for r in probs], dtype=float).reshape(-1, 5))
+
+
 def heat_class(value: float | None, low: float, high: float) -> str:
     """CSS class ``heat-0`` (best) … ``heat-9`` (worst) for a value on [low, high]."""
     if value is None or not math.isfinite(value):
@@ -28,10 +61,10 @@ def heat_class(value: float | None, low: float, high: float) -> str:
     return f"heat-{min(HEAT_LEVELS - 1, max(0, int(share * HEAT_LEVELS)))}"
 
 
-def prediction_columns(inputs: ScoringInput) -> np.ndarray:
+def prediction_columns(data: ChartData) -> np.ndarray:
     """Column index in :data:`COLUMNS` per item: 0–4 for answers 1–5, 5 other values, 6 invalid/errored."""
-    pred = inputs.y_pred
-    valid = inputs.valid & ~inputs.errored & np.isfinite(pred)
+    pred = data.y_pred
+    valid = data.valid & ~data.errored & np.isfinite(pred)
     whole = valid & (np.mod(pred, 1) == 0) & (pred >= 1) & (pred <= 5)
     columns = np.full(pred.shape, 6, dtype=int)
     columns[valid] = 5
@@ -39,10 +72,10 @@ def prediction_columns(inputs: ScoringInput) -> np.ndarray:
     return columns
 
 
-def confusion_counts(inputs: ScoringInput) -> np.ndarray:
+def confusion_counts(data: ChartData) -> np.ndarray:
     """5 × 7 counts: gold label 1–5 by predicted column (1–5, other, invalid)."""
     counts = np.zeros((5, len(COLUMNS)), dtype=int)
-    np.add.at(counts, (inputs.y_true.astype(int) - 1, prediction_columns(inputs)), 1)
+    np.add.at(counts, (data.y_true.astype(int) - 1, prediction_columns(data)), 1)
     return counts
 
 
@@ -67,9 +100,9 @@ def _rect(x: float, y: float, w: float, h: float, cls: str, tip: str = "") -> Ma
         x=_n(x), y=_n(y), w=_n(max(w, 0.0)), h=_n(max(h, 0.0)), c=cls, t=title)
 
 
-def confusion_svg(inputs: ScoringInput) -> Markup:
+def confusion_svg(data: ChartData) -> Markup:
     """Gold label (rows) against prediction (columns); shade is the row share, text the count."""
-    counts = confusion_counts(inputs)
+    counts = confusion_counts(data)
     cell, left, top = 46.0, 64.0, 48.0
     body = [_text(left + cell * len(COLUMNS) / 2, 16, "predicted", "axis"),
             _text(14, top + cell * 2.5, "gold", "axis", "middle")]
@@ -108,9 +141,9 @@ def subset_bars_svg(per_subset: Mapping[str, Mapping[str, float | None]], names:
     return _svg(left + width + 60, 16 + row * len(values), f"Per-subset {metric}", body)
 
 
-def distribution_svg(inputs: ScoringInput) -> Markup:
+def distribution_svg(data: ChartData) -> Markup:
     """How often each score is given, next to how often each label is the truth."""
-    counts = confusion_counts(inputs)
+    counts = confusion_counts(data)
     predicted = counts.sum(axis=0)
     gold = np.concatenate([counts.sum(axis=1), [0, 0]])
     top = max(int(predicted.max(initial=0)), int(gold.max(initial=0)), 1)
@@ -127,16 +160,16 @@ def distribution_svg(inputs: ScoringInput) -> Markup:
     return _svg(left + group * len(COLUMNS) + 10, base + 26, "Score distribution against labels", body)
 
 
-def calibration_bins(inputs: ScoringInput, bins: int = 10) -> list[tuple[float, float, int]]:
+def calibration_bins(data: ChartData, bins: int = 10) -> list[tuple[float, float, int]]:
     """(mean P(score = 5), observed success rate, count) per non-empty probability bin."""
-    if inputs.score_probs is None:
+    if data.score_probs is None:
         return []
-    probs = np.asarray(inputs.score_probs, dtype=float)
+    probs = np.asarray(data.score_probs, dtype=float)
     usable = np.isfinite(probs).all(axis=1)
     if not usable.any():
         return []
     p_success = probs[usable, 4]
-    success = (inputs.y_true[usable] == 5).astype(float)
+    success = (data.y_true[usable] == 5).astype(float)
     edges = np.minimum((p_success * bins).astype(int), bins - 1)
     out = []
     for b in range(bins):
@@ -146,9 +179,9 @@ def calibration_bins(inputs: ScoringInput, bins: int = 10) -> list[tuple[float, 
     return out
 
 
-def calibration_svg(inputs: ScoringInput) -> Markup | None:
+def calibration_svg(data: ChartData) -> Markup | None:
     """Reliability diagram of P(score = 5) against the observed success rate; None without score_probs."""
-    points = calibration_bins(inputs)
+    points = calibration_bins(data)
     if not points:
         return None
     size, left, top = 220.0, 48.0, 12.0
@@ -157,7 +190,8 @@ def calibration_svg(inputs: ScoringInput) -> Markup | None:
         x1=_n(left), y1=_n(top + size), x2=_n(left + size), y2=_n(top)),
         _rect(left, top, size, size, "frame"),
         _text(left + size / 2, top + size + 30, "predicted P(success)", "axis"),
-        _text(12, top + size / 2, "observed", "axis")]
+        Markup('<text x="14" y="{y}" text-anchor="middle" class="axis" transform="rotate(-90 14 {y})">'
+               'observed success rate</text>').format(y=_n(top + size / 2))]
     for tick in (0.0, 0.5, 1.0):
         body.append(_text(left + size * tick, top + size + 14, f"{tick:g}", "tick"))
         body.append(_text(left - 6, top + size * (1 - tick) + 4, f"{tick:g}", "tick", "end"))

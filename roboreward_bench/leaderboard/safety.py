@@ -183,10 +183,14 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not allowed")
 
 
+# One decoder for every call: json.loads builds a new one per call when given options.
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)
+
+
 def load_json(text: str, where: Path | str) -> tuple[Any, str | None]:
     """Decode untrusted JSON: no NaN or Infinity, bounded nesting."""
     try:
-        return json.loads(text, parse_constant=_no_constants), None
+        return _DECODER.decode(text), None
     except json.JSONDecodeError as exc:
         return None, f"{where}:{exc.lineno}: not valid JSON ({exc.msg})"
     except ValueError as exc:

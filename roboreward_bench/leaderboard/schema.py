@@ -27,8 +27,11 @@ KINDS = ("verified", "reported")
 # Folder names and task names: no separators, no dots first, nothing to escape.
 SLUG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 URL_PATTERN = r"^https?://[^\s<>\"'`\\]+$"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROL_BUT_NEWLINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Control characters, plus bidirectional overrides and zero-width marks that could make a
+# name display as something else.
+_DISGUISE = "\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff"
+_CONTROL = re.compile(f"[\\x00-\\x1f\\x7f{_DISGUISE}]")
+_CONTROL_BUT_NEWLINES = re.compile(f"[\\x00-\\x08\\x0b-\\x1f\\x7f{_DISGUISE}]")
 
 
 class _Strict(BaseModel):
@@ -37,13 +40,13 @@ class _Strict(BaseModel):
 
 def _one_line(value: str | None) -> str | None:
     if value is not None and _CONTROL.search(value):
-        raise ValueError("must be a single line without control characters")
+        raise ValueError("must be a single line without control or bidirectional-override characters")
     return value
 
 
 def _multi_line(value: str | None) -> str | None:
     if value is not None and _CONTROL_BUT_NEWLINES.search(value):
-        raise ValueError("must not contain control characters")
+        raise ValueError("must not contain control or bidirectional-override characters")
     return value
 
 

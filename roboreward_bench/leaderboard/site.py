@@ -84,12 +84,12 @@ def heatmap(board: TaskBoard) -> dict[str, Any]:
 
 
 def _model_charts(board: TaskBoard, row: BoardRow) -> dict[str, Any]:
-    if row.inputs is None:
+    if row.charts is None:
         return {}
-    return {"confusion": charts.confusion_svg(row.inputs),
+    return {"confusion": charts.confusion_svg(row.charts),
             "subsets": charts.subset_bars_svg(row.per_subset, board.spec.subset_names),
-            "distribution": charts.distribution_svg(row.inputs),
-            "calibration": charts.calibration_svg(row.inputs)}
+            "distribution": charts.distribution_svg(row.charts),
+            "calibration": charts.calibration_svg(row.charts)}
 
 
 def build_site(boards: list[TaskBoard], out: Path, built_at: str | None = None) -> SiteSummary:

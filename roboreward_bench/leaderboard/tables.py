@@ -54,9 +54,11 @@ def footnote(board: TaskBoard) -> str:
     """What the numbers are, in one paragraph for under the table."""
     fingerprint = f", fingerprint {board.fingerprint[:12]}" if board.fingerprint else ""
     boot = board.spec.bootstrap
-    text = (f"{board.name} v{board.spec.version}{fingerprint}. 95% CIs: {boot.resamples:,}-resample episode "
-            f"bootstrap (seed {boot.seed}). Win rate: HELM mean win rate over per-subset MAE")
-    text += ", reported rows included." if board.include_reported else " among verified rows."
+    text = f"{board.name} v{board.spec.version}{fingerprint}."
+    if any(not r.reported for r in board.rows):
+        text += (f" 95% CIs: {boot.resamples:,}-resample episode bootstrap (seed {boot.seed})."
+                 " Win rate: HELM mean win rate over per-subset MAE")
+        text += ", reported rows included." if board.include_reported else " among verified rows."
     if any(r.reported for r in board.rows):
         text += f" {REPORTED_MARK} Reported by its authors, not re-scored by rrbench."
     if any(r.non_standard for r in board.rows):

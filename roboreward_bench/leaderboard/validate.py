@@ -10,18 +10,24 @@ against the current labels, never mixed into the current table.
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 from roboreward_bench.errors import RRBenchError
 from roboreward_bench.evaluation.scoring import metric_options, scoring_input
 from roboreward_bench.leaderboard import checks
 from roboreward_bench.leaderboard.catalog import TaskCatalog
+from roboreward_bench.leaderboard.charts import ChartData
+from roboreward_bench.leaderboard.rescore_cache import RescoreCache, Rescored, cache_key
 from roboreward_bench.leaderboard.safety import (PREDICTIONS_FILE, RESULTS_FILE, SUBMISSION_FILE, check_location,
                                                  decode_text, load_yaml, read_folder)
 from roboreward_bench.leaderboard.schema import ReportedSubmission, Submission, VerifiedSubmission, parse_submission
-from roboreward_bench.metrics.types import MetricReport, ScoringInput
+from roboreward_bench.metrics.types import MetricReport
 from roboreward_bench.results.tables import HEADLINE_METRICS
+from roboreward_bench.data.loading import LoadedTask
 
 # What a reported row may state: the suite's overall metric names.
 KNOWN_METRICS = tuple(dict.fromkeys([name for name, _ in HEADLINE_METRICS] + [
@@ -37,7 +43,7 @@ class CheckedSubmission:
     problems: tuple[str, ...]
     stale: bool = False
     report: MetricReport | None = None
-    inputs: ScoringInput | None = field(default=None, repr=False)
+    charts: ChartData | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -79,13 +85,18 @@ def expand_paths(paths: list[Path], root: Path) -> list[Path]:
     return folders
 
 
-def validate_submission(folder: Path, root: Path, catalog: TaskCatalog) -> CheckedSubmission:
-    """Run every check on one folder; stops early only where later checks would be meaningless."""
+def validate_submission(folder: Path, root: Path, catalog: TaskCatalog,
+                        cache: RescoreCache | None = None) -> CheckedSubmission:
+    """Run every check on one folder; stops early only where later checks would be meaningless.
+
+    With a ``cache``, a submission whose exact bytes already passed against the
+    same task and the same scoring code is not re-scored again.
+    """
     problems = check_location(folder, root)
     if problems:
         return CheckedSubmission(folder, None, tuple(problems))
     contents = read_folder(folder)
-    problems = list(contents.problems)
+    problems = checks.capped(list(contents.problems), str(folder))
     meta = _metadata(folder, contents.files, problems)
     if meta is None:
         return CheckedSubmission(folder, None, tuple(problems))
@@ -93,10 +104,9 @@ def validate_submission(folder: Path, root: Path, catalog: TaskCatalog) -> Check
         problems.append(f"{folder / SUBMISSION_FILE}: task {meta.task!r} does not match its folder "
                         f"{folder.parent.name!r}")
     if isinstance(meta, ReportedSubmission):
-        problems.extend(_reported_problems(folder, meta, contents.files, catalog))
-        stale = any(p.startswith(f"{folder / SUBMISSION_FILE}: stale") for p in problems)
-        return CheckedSubmission(folder, meta, tuple(problems), stale=stale)
-    return _verified(folder, meta, contents.files, catalog, problems)
+        found, stale = _reported_problems(folder, meta, contents.files, catalog)
+        return CheckedSubmission(folder, meta, tuple(problems + found), stale=stale)
+    return _verified(folder, meta, contents.files, catalog, problems, cache)
 
 
 def _metadata(folder: Path, files: dict[str, bytes], problems: list[str]) -> Submission | None:
@@ -120,17 +130,19 @@ def _stale(where: Path, made_for: str, current: str, advice: str = "re-run and r
 
 
 def _reported_problems(folder: Path, meta: ReportedSubmission, files: dict[str, bytes],
-                       catalog: TaskCatalog) -> list[str]:
+                       catalog: TaskCatalog) -> tuple[list[str], bool]:
+    """Problems of a reported row, and whether it is stale."""
     where = folder / SUBMISSION_FILE
     problems = [f"{folder / name}: a reported submission carries no {name} (its numbers come from its citation)"
                 for name in (PREDICTIONS_FILE, RESULTS_FILE) if name in files]
     try:
         spec = catalog.spec(meta.task)
     except RRBenchError as exc:
-        return problems + [f"{where}: {exc}"]
+        return problems + [f"{where}: {exc}"], False
     if spec.require_verified:
         problems.append(f"{where}: task {spec.name!r} accepts only verified submissions")
-    if meta.task_version is not None and meta.task_version != spec.version:
+    stale = meta.task_version is not None and meta.task_version != spec.version
+    if stale:
         problems.append(_stale(where, f"version {meta.task_version}", f"version {spec.version}",
                                "check the source's numbers against the current task and update task_version"))
     if spec.headline not in meta.metrics:
@@ -141,7 +153,7 @@ def _reported_problems(folder: Path, meta: ReportedSubmission, files: dict[str, 
             problem = _reported_value_problem(name, value)
             if problem:
                 problems.append(f"{where}: {label}.{name}: {problem}")
-    return problems
+    return problems, stale
 
 
 def _reported_value_problem(name: str, value: float) -> str | None:
@@ -157,7 +169,7 @@ def _reported_value_problem(name: str, value: float) -> str | None:
 
 
 def _verified(folder: Path, meta: VerifiedSubmission, files: dict[str, bytes], catalog: TaskCatalog,
-              problems: list[str]) -> CheckedSubmission:
+              problems: list[str], cache: RescoreCache | None) -> CheckedSubmission:
     where = folder / SUBMISSION_FILE
     try:
         task = catalog.load(meta.task)
@@ -168,32 +180,87 @@ def _verified(folder: Path, meta: VerifiedSubmission, files: dict[str, bytes], c
                                f"version {task.spec.version} (fingerprint {task.fingerprint[:12]})"))
         return CheckedSubmission(folder, meta, tuple(problems), stale=True)
     problems.extend(checks.settings_problems(meta, task.spec, str(where)))
+    key = cache_key(task, files) if cache is not None and not problems else None
+    hit = cache.get(key) if cache is not None and key is not None else None
+    if hit is not None:
+        return CheckedSubmission(folder, meta, (), report=hit.report, charts=hit.charts)
+    found, rescored = _rescore(folder, meta, files, task)
+    already = [p for p in problems if p.startswith(str(folder / PREDICTIONS_FILE))]
+    problems.extend(found if not already or rescored is not None else [])
+    if rescored is None:
+        return CheckedSubmission(folder, meta, tuple(problems))
+    if cache is not None and key is not None and not problems:
+        cache.put(key, rescored)
+    return CheckedSubmission(folder, meta, tuple(problems), report=rescored.report, charts=rescored.charts)
+
+
+def _rescore(folder: Path, meta: VerifiedSubmission, files: dict[str, bytes],
+             task: LoadedTask) -> tuple[list[str], Rescored | None]:
+    """Check predictions.jsonl, score it, and compare a submitted results.json with the scores."""
     predictions = folder / PREDICTIONS_FILE
     if PREDICTIONS_FILE not in files:
-        if not any(str(predictions) in p for p in problems):
-            problems.append(f"{predictions}: missing; a verified submission needs its predictions")
-        return CheckedSubmission(folder, meta, tuple(problems))
+        return [f"{predictions}: missing; a verified submission needs its predictions"], None
     text, problem = decode_text(files[PREDICTIONS_FILE], predictions)
     if problem:
-        return CheckedSubmission(folder, meta, tuple(problems + [problem]))
+        return [problem], None
     records, found = checks.read_records(text, str(predictions))
     if found:  # unreadable lines would also show up as missing items: report only the cause
-        return CheckedSubmission(folder, meta, tuple(problems + found))
-    problems.extend(checks.coverage_problems(task, records, str(predictions)))
+        return found, None
+    problems = checks.coverage_problems(task, records, str(predictions))
     problems.extend(checks.domain_problems(task.spec, records, str(predictions)))
     if problems:
-        return CheckedSubmission(folder, meta, tuple(problems))
+        return problems, None
     from roboreward_bench.metrics.suite import score
 
-    inputs = scoring_input(task.spec, task.items, records, reparse=True)
+    # Every record now equals what the task's parser reads from its raw_text, so there is no need to parse twice.
+    inputs = scoring_input(task.spec, task.items, records, reparse=False)
     report = score(inputs, metric_options(task.spec))
     if RESULTS_FILE in files:
         text, problem = decode_text(files[RESULTS_FILE], folder / RESULTS_FILE)
         problems.extend([problem] if problem else checks.results_problems(text, meta, report,
                                                                          str(folder / RESULTS_FILE)))
-    return CheckedSubmission(folder, meta, tuple(problems), report=report, inputs=inputs)
+    return problems, Rescored(report, ChartData.from_inputs(inputs))
 
 
-def validate_all(paths: list[Path], root: Path, catalog: TaskCatalog) -> list[CheckedSubmission]:
-    """Validate every folder named by ``paths`` (all of ``root`` when empty)."""
-    return [validate_submission(folder, root, catalog) for folder in expand_paths(paths, root)]
+_PARALLEL_FROM = 8  # below this many folders, worker start-up costs more than it saves
+_worker: tuple[TaskCatalog, RescoreCache | None] | None = None
+
+
+def _start_worker(catalog: TaskCatalog, cache: RescoreCache | None) -> None:
+    from threadpoolctl import threadpool_limits
+
+    global _worker
+    _worker = (catalog, cache)
+    threadpool_limits(1)  # this process's whole life
+
+
+def _validate_in_worker(folder: Path, root: Path) -> CheckedSubmission:
+    assert _worker is not None
+    return validate_submission(folder, root, *_worker)
+
+
+def validate_all(paths: list[Path], root: Path, catalog: TaskCatalog, cache: RescoreCache | None = None,
+                 workers: int | None = None) -> list[CheckedSubmission]:
+    """Validate every folder named by ``paths`` (all of ``root`` when empty), in order.
+
+    Re-scoring is CPU-bound, so many folders are spread over ``workers``
+    processes (default: one per CPU). Tasks are loaded once, before the
+    workers start, and shared with them. BLAS runs single-threaded: the
+    bootstrap's small matrix products cost three times the CPU when
+    OpenBLAS threads spin against each other.
+    """
+    from threadpoolctl import threadpool_limits
+
+    folders = expand_paths(paths, root)
+    workers = min(os.cpu_count() or 1, 8) if workers is None else workers
+    if workers <= 1 or len(folders) < _PARALLEL_FROM:
+        with threadpool_limits(1):
+            return [validate_submission(folder, root, catalog, cache) for folder in folders]
+    for name in sorted({folder.parent.name for folder in folders}):
+        try:
+            catalog.load(name)
+        except RRBenchError:
+            pass  # each submission of that task reports the error itself
+    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(catalog, cache)) as pool:
+        chunk = max(1, len(folders) // (4 * workers))
+        return list(pool.map(_validate_in_worker, folders, repeat(root), chunksize=chunk))

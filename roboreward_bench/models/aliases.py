@@ -20,6 +20,7 @@ from roboreward_bench.errors import ModelError, did_you_mean
 BUILTIN_ALIASES = Path(__file__).with_name("aliases.yaml")
 USER_ALIASES_ENV = "RRBENCH_ALIASES"
 _KEYS = ("spec", "description", "model_args")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def load_aliases(path: Path | str | None = None) -> dict[str, ModelAlias]:
 
 def _load_file(path: Path) -> dict[str, ModelAlias]:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except FileNotFoundError:
         raise ModelError(f"{path}: no such aliases file") from None
     except yaml.YAMLError as exc:

@@ -160,6 +160,7 @@ class CachedModel:
         self.hits = 0
         self.misses = 0
         self.stored = 0
+        self.cache_seconds = 0.0  # time in cache reads and writes (not in the inner model)
 
     @property
     def fingerprint(self) -> str:
@@ -168,11 +169,12 @@ class CachedModel:
     def describe(self) -> Mapping[str, Any]:
         facts = dict(self.inner.describe())
         facts["cache"] = {"path": str(self.cache.path), "hits": self.hits, "misses": self.misses,
-                          "stored": self.stored}
+                          "stored": self.stored, "seconds": round(self.cache_seconds, 4)}
         return facts
 
     def generate(self, requests: Sequence[Request]) -> list[Response]:
         """Cached answers for known requests, fresh ones (then stored) for the rest; order kept."""
+        started = time.perf_counter()
         model_fp = self.inner.fingerprint
         keys = [cache_key(model_fp, self.task_fingerprint, r, self.settings) for r in requests]
         stored = self.cache.get_many(keys)
@@ -183,12 +185,15 @@ class CachedModel:
         missing = [i for i, response in enumerate(out) if response is None]
         self.hits += len(requests) - len(missing)
         self.misses += len(missing)
+        self.cache_seconds += time.perf_counter() - started
         if missing:
             fresh = self.inner.generate([requests[i] for i in missing])
             if len(fresh) != len(missing):
                 raise RuntimeError(f"{self.inner.name} returned {len(fresh)} responses for {len(missing)} requests")
+            started = time.perf_counter()
             self.stored += self.cache.put_many([(keys[i], model_fp, self.task_fingerprint, r)
                                                 for i, r in zip(missing, fresh)])
+            self.cache_seconds += time.perf_counter() - started
             for i, response in zip(missing, fresh):
                 out[i] = response
         return out  # type: ignore[return-value]

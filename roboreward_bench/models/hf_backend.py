@@ -86,6 +86,7 @@ class HFRewardModel:
         self._model = None
         self._processor = None
         self._scorer: AnswerScorer | None = None
+        self._load_error: ModelError | None = None
         self._usage = Usage()
         self.generate_seconds = 0.0
         self.load_seconds = 0.0
@@ -124,10 +125,19 @@ class HFRewardModel:
     def _ensure_loaded(self) -> None:
         if self._model is not None:
             return
+        if self._load_error is not None:  # do not retry a failed load on every batch
+            raise self._load_error
+        try:
+            self._load()
+        except ModelError as exc:
+            self._load_error = exc
+            raise
+
+    def _load(self) -> None:
+        start = time.perf_counter()
         import torch
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
-        start = time.perf_counter()
         folder = ensure_local(self.checkpoint)
         options: dict[str, Any] = {"trust_remote_code": self.settings.trust_remote_code}
         options["dtype"] = "auto" if self.settings.dtype == "auto" else getattr(torch, self.settings.dtype)
@@ -182,6 +192,7 @@ class HFRewardModel:
         try:
             return self._generate_batch(requests)
         except Exception as exc:  # e.g. out of memory: retry one by one so only the culprit fails
+            _free_accelerator_memory()
             if len(requests) == 1:
                 return [Response(requests[0].item_id, "", error=_one_line(exc))]
             return [response for request in requests for response in self._generate_chunk([request])]
@@ -259,6 +270,13 @@ def _pick_device(device: str) -> str:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return "mps"
     return "cpu"
+
+
+def _free_accelerator_memory() -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 def _batch_seed(seed: int, requests: Sequence[Request]) -> int:

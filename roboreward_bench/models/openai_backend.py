@@ -10,6 +10,9 @@ api_key_env=NAME,concurrency=N``. Works with vLLM, SGLang, TGI,
 - 429, 408, 5xx, timeouts and dropped connections are retried with
   exponential backoff and jitter (honouring ``Retry-After``); a final failure
   becomes the item's ``Response.error``, never an exception.
+- ``score_probs=true`` asks for token log-probabilities and reads P(1..5) at
+  the answer token (:mod:`roboreward_bench.models.openai_scoring`); servers
+  without logprobs give ``None``.
 - The API key is read from the environment variable *named* by
   ``api_key_env``. It is never stored, printed or logged: it is scrubbed from
   every error message and from the openai/httpx log records.
@@ -34,6 +37,7 @@ from roboreward_bench.errors import ModelError
 from roboreward_bench.models.base import ModelContext, Response, Usage, fingerprint_of
 from roboreward_bench.models.media import jpeg_data_uri, mp4_data_uri, request_problem
 from roboreward_bench.models.model_args import check_choice, check_positive, settings_from_args
+from roboreward_bench.models.openai_scoring import score_probs_from_logprobs
 from roboreward_bench.models.redaction import Redactor
 from roboreward_bench.models.registry import register_model
 from roboreward_bench.requests import Request, TextPart
@@ -64,6 +68,8 @@ class OpenAISettings:
     max_tokens_param: str = "max_tokens"
     reasoning_effort: str | None = None
     seed: int | None = None
+    score_probs: bool = False
+    top_logprobs: int = 20
 
     def __post_init__(self) -> None:
         check_choice(self.frames_as, ("images", "video"), "openai: model arg 'frames_as'")
@@ -77,7 +83,8 @@ class OpenAISettings:
 
     def generation(self) -> dict[str, Any]:
         """Settings that change what the model answers (part of the fingerprint)."""
-        keys = ("frames_as", "image_detail", "temperature", "top_p", "max_tokens", "reasoning_effort", "seed")
+        keys = ("frames_as", "image_detail", "temperature", "top_p", "max_tokens", "reasoning_effort", "seed",
+                "score_probs")
         out = {key: getattr(self, key) for key in keys}
         if self.frames_as == "images":
             out["jpeg_quality"] = self.jpeg_quality
@@ -120,16 +127,14 @@ class OpenAIRewardModel:
     """Sends each request to an OpenAI-compatible endpoint, ``concurrency`` at a time."""
 
     def __init__(self, model: str, settings: OpenAISettings, api_key: str) -> None:
-        import openai
-
         self.model = model
         self.settings = settings
         self.name = f"openai:{model}"
         self.batch_size = settings.batch_size or 4 * settings.concurrency
         self._redact = Redactor([api_key] if api_key != _NO_KEY else [])
         self._redact.install_log_filter()
-        self._client = openai.OpenAI(base_url=settings.base_url, api_key=api_key, timeout=settings.timeout,
-                                     max_retries=0)
+        self._api_key = api_key
+        self._client = None  # built on the first request, so a fully cached run never opens a connection
         self._lock = threading.Lock()
         self._jitter = random.Random()
         self._totals = {"requests": 0, "retries": 0, "failures": 0, "prompt_tokens": 0, "completion_tokens": 0}
@@ -173,8 +178,8 @@ class OpenAIRewardModel:
         attempt = 0
         while True:
             try:
-                completion = self._client.chat.completions.create(model=self.model, messages=messages,
-                                                                  **self._parameters())
+                completion = self._get_client().chat.completions.create(model=self.model, messages=messages,
+                                                                        **self._parameters())
                 break
             except Exception as exc:
                 delay = self._retry_delay(exc, attempt)
@@ -188,6 +193,15 @@ class OpenAIRewardModel:
                 time.sleep(delay)
         return self._response(request, completion, time.perf_counter() - start)
 
+    def _get_client(self):
+        with self._lock:
+            if self._client is None:
+                import openai
+
+                self._client = openai.OpenAI(base_url=self.settings.base_url, api_key=self._api_key,
+                                             timeout=self.settings.timeout, max_retries=0)
+            return self._client
+
     def _response(self, request: Request, completion: Any, latency: float) -> Response:
         usage = getattr(completion, "usage", None)
         counts = Usage(prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
@@ -198,7 +212,8 @@ class OpenAIRewardModel:
                 self._served_models.add(str(completion.model))
         choices = getattr(completion, "choices", None) or []
         if not choices:
-            return Response(request.item_id, "", error="the server returned no choices", latency_s=latency, usage=counts)
+            return Response(request.item_id, "", error="the server returned no choices", latency_s=latency,
+                            usage=counts)
         message = choices[0].message
         text = message.content or ""
         error = None
@@ -206,7 +221,10 @@ class OpenAIRewardModel:
             refusal = getattr(message, "refusal", None)
             error = f"refused: {refusal}" if refusal else f"empty completion (finish_reason={choices[0].finish_reason})"
             self._count(failures=1)
-        return Response(request.item_id, text, error=error, latency_s=latency, usage=counts)
+        probs = None
+        if self.settings.score_probs:
+            probs = score_probs_from_logprobs(getattr(choices[0], "logprobs", None))
+        return Response(request.item_id, text, score_probs=probs, error=error, latency_s=latency, usage=counts)
 
     def _parameters(self) -> dict[str, Any]:
         s = self.settings
@@ -216,6 +234,8 @@ class OpenAIRewardModel:
                 params[key] = getattr(s, key)
         if s.max_tokens is not None:
             params[s.max_tokens_param] = s.max_tokens
+        if s.score_probs:
+            params.update(logprobs=True, top_logprobs=s.top_logprobs)
         return params
 
     def _retry_delay(self, exc: BaseException, attempt: int) -> float | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import IO, Iterable
@@ -113,27 +114,39 @@ def read_predictions(path: Path | str, allow_partial_last_line: bool = False) ->
 
 
 class PredictionsWriter:
-    """Appends records one line at a time, flushed and fsynced, so a crash loses at most one."""
+    """Appends records one line at a time.
 
-    def __init__(self, path: Path | str, truncate_partial_line: bool = True) -> None:
+    Every line is flushed to the OS at once, so a killed process loses at most
+    the line being written (resume drops a half line). fsync, which guards
+    against power loss rather than crashes, runs at most every
+    ``fsync_interval`` seconds and on close: per line it cost ~3 ms here.
+    """
+
+    def __init__(self, path: Path | str, truncate_partial_line: bool = True, fsync_interval: float = 1.0) -> None:
         self.path = Path(path)
+        self.fsync_interval = fsync_interval
+        self._last_sync = time.monotonic()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if truncate_partial_line:
             _drop_partial_last_line(self.path)
         self._handle: IO[str] = open(self.path, "a", encoding="utf-8")
 
     def write(self, record: PredictionRecord) -> None:
-        """Append one record durably."""
+        """Append one record and flush it."""
         self._handle.write(record.to_json() + "\n")
         self._handle.flush()
-        os.fsync(self._handle.fileno())
+        if time.monotonic() - self._last_sync >= self.fsync_interval:
+            os.fsync(self._handle.fileno())
+            self._last_sync = time.monotonic()
 
     def write_all(self, records: Iterable[PredictionRecord]) -> None:
-        """Append several records (each durably)."""
+        """Append several records."""
         for record in records:
             self.write(record)
 
     def close(self) -> None:
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
         self._handle.close()
 
     def __enter__(self) -> "PredictionsWriter":

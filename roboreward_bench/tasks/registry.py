@@ -50,10 +50,3 @@ def resolve_spec(text: str) -> TaskSpec:
                     + " Run 'rrbench tasks' for the list, or pass a task YAML or a dataset folder.")
 
 
-
-def __getattr__(name: str):  # TEMPORARY: names moved to data.loading; removed once every importer is updated
-    if name in ("LoadedTask", "load_task", "load_spec_items", "task_fingerprint"):
-        from roboreward_bench.data import loading
-
-        return getattr(loading, name)
-    raise AttributeError(name)
