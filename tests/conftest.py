@@ -1,4 +1,4 @@
-"""Shared fixtures: a small dataset folder in the local format, with real MP4s."""
+"""Shared fixtures: a small dataset folder in the local format (real MP4s) and a headless Chromium."""
 
 from __future__ import annotations
 
@@ -15,3 +15,19 @@ REPO = Path(__file__).resolve().parents[1]
 def small_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A dataset folder: 8 videos over 3 subsets, with clips and augmented names."""
     return write_dataset(tmp_path_factory.mktemp("small") / "data", small_benchmark_rows())
+
+
+# Debian's Chromium, as root, on a machine whose only network is loopback: without the
+# background-networking flags it keeps trying (and failing) to reach Google's hosts.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A real headless Chromium (/usr/bin/chromium) driven by Playwright."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -17,8 +17,6 @@ from roboreward_bench.leaderboard.submit import slug
 from roboreward_bench.results.predictions import PredictionRecord
 
 TASK = "tiny"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 def write_task(base: Path, name: str = TASK, rows: list[dict] | None = None) -> Path:

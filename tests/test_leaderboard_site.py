@@ -7,14 +7,13 @@ from collections import defaultdict
 
 import pytest
 
-from leaderboard_fixtures import ARGS, TASK, seeded_answer, write_reported, write_task, write_verified
+from leaderboard_fixtures import TASK, seeded_answer, write_reported, write_task, write_verified
 
 from roboreward_bench.leaderboard.board import build_boards
 from roboreward_bench.leaderboard.catalog import TaskCatalog
 from roboreward_bench.leaderboard.site import build_site
 from roboreward_bench.leaderboard.validate import validate_all
 
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 XSS_NAME = "<script>alert(1)</script>"
 XSS_ORG = "<img src=x onerror=alert(2)>"
@@ -56,13 +55,6 @@ def macro_mae(items, rule) -> float:
         errors[item.subset].append(abs(rule(item) - item.label))
     return sum(sum(e) / len(e) for e in errors.values()) / len(errors)
 
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -14,11 +14,8 @@ import pytest
 from roboreward_bench.review.store import read_reviews, reviews_path
 from video_fixtures import index_of, write_dataset
 
-playwright_api = pytest.importorskip("playwright.sync_api")
 
 REPO = Path(__file__).resolve().parents[1]
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 XSS = '<img src=x onerror="window.__xss=1">put <b>the</b> cup in the sink'
 ROWS = [
     {"file_name": "kitchen/ep0.mp4", "task": "open the drawer", "reward": 4,
@@ -36,13 +33,6 @@ ROWS = [
 def dataset(tmp_path: Path) -> Path:
     return write_dataset(tmp_path / "data", ROWS)
 
-
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Server:

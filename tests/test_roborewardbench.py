@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -54,15 +57,20 @@ def test_spec_is_pinned_and_helm_shaped():
         ("roboreward-v1", "helm", 4.0, "mae_macro")
 
 
-def test_snapshot_loads_with_episode_ids_from_names(hf_home, monkeypatch):
-    for key, value in offline(hf_home).items():
-        monkeypatch.setenv(key, value)
-    task = load_task("roborewardbench")
-    assert task.data_revision == SPEC.source.revision
-    by_id = {item.item_id: item for item in task.items}
-    assert {item.subset for item in task.items} == {"bridge", "droid", "robo_arena", "utokyo_xarm_bimanual"}
-    assert by_id["bridge/ep0_attempt_2_score_3.mp4"].episode_id == "bridge/ep0.mp4"
-    assert by_id["droid/a_attempt_1_score_4.mp4"].episode_id == by_id["droid/a.mp4"].episode_id
+def test_snapshot_loads_with_episode_ids_from_names(hf_home):
+    # A fresh interpreter: huggingface_hub reads HF_HOME when it is first imported.
+    script = ("import json; from roboreward_bench.data.loading import load_task; t = load_task('roborewardbench'); "
+              "print(json.dumps({'rev': t.data_revision, 'items': {i.item_id: [i.subset, i.episode_id] "
+              "for i in t.items}}))")
+    process = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                             env={**os.environ, **offline(hf_home)})
+    assert process.returncode == 0, process.stderr
+    loaded = json.loads(process.stdout)
+    assert loaded["rev"] == SPEC.source.revision
+    by_id = loaded["items"]
+    assert {subset for subset, _ in by_id.values()} == {"bridge", "droid", "robo_arena", "utokyo_xarm_bimanual"}
+    assert by_id["bridge/ep0_attempt_2_score_3.mp4"][1] == "bridge/ep0.mp4"
+    assert by_id["droid/a_attempt_1_score_4.mp4"][1] == by_id["droid/a.mp4"][1]
 
 
 def test_eval_from_cache_records_revision_and_macro_mae(hf_home, tmp_path):

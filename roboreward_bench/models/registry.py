@@ -30,6 +30,8 @@ _LAZY_BACKENDS: dict[str, str] = {
     "majority": "roboreward_bench.models.baselines",
     "hf": "roboreward_bench.models.hf_backend",
     "openai": "roboreward_bench.models.openai_backend",
+    "text-only": "roboreward_bench.models.shortcut",
+    "video-only": "roboreward_bench.models.shortcut",
 }
 
 
