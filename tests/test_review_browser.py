@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from roboreward_bench.review.store import read_reviews, reviews_path
+from roboreward_bench.data.reviews import read_reviews, reviews_path
 from video_fixtures import index_of, write_dataset
 
 

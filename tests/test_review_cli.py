@@ -20,10 +20,10 @@ from cli_runner import assert_one_line_error, rrbench
 from roboreward_bench.cli.review_cmd import review_group
 from roboreward_bench.data.loading import load_task
 from roboreward_bench.data.local import load_local_dataset
-from roboreward_bench.review.content import item_content_hash
+from roboreward_bench.data.content_hash import item_content_hash
 from roboreward_bench.review.server import ReviewServer, parse_range
 from roboreward_bench.review.session import ReviewSession
-from roboreward_bench.review.store import ReviewLog, ReviewRecord, read_reviews, reviews_path
+from roboreward_bench.data.reviews import ReviewLog, ReviewRecord, read_reviews, reviews_path
 from roboreward_bench.tasks.spec import FrameSpec
 from video_fixtures import write_dataset
 

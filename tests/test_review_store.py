@@ -11,10 +11,10 @@ import pytest
 from roboreward_bench.data.loading import load_task
 from roboreward_bench.data.local import load_local_dataset
 from roboreward_bench.errors import DataError
-from roboreward_bench.review.content import content_hashes, item_content_hash
+from roboreward_bench.data.content_hash import content_hashes, item_content_hash
 from roboreward_bench.review.session import ReviewSession, sample_queue
 from roboreward_bench.review.stats import format_stats, review_stats
-from roboreward_bench.review.store import (ReviewLog, ReviewRecord, accepted_item_ids, item_statuses, read_reviews,
+from roboreward_bench.data.reviews import (ReviewLog, ReviewRecord, accepted_item_ids, item_statuses, read_reviews,
                                            reviews_path, verified_share)
 from roboreward_bench.tasks.spec import FrameSpec
 from video_fixtures import write_dataset, write_mp4

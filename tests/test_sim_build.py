@@ -93,7 +93,7 @@ def test_verify_reports_a_label_that_replay_contradicts(built, tmp_path, capsys)
     target = next(r for r in rows if r["kind"] == "full")
     target["frame_labels"][0] = 3 if target["frame_labels"][0] != 3 else 2
     (copy / "metadata.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    from roboreward_bench.sim.manifest import write_manifest
+    from roboreward_bench.data.manifest import write_manifest
 
     write_manifest(copy, ["metadata.jsonl", *{r["file_name"] for r in rows}])
     code, text = run(["data", "verify", str(copy), "--all", "--no-progress"], capsys)

@@ -10,7 +10,7 @@ import pytest
 from roboreward_bench.data.local import load_local_dataset
 from roboreward_bench.sim.catalog import UNSEEN_TASKS, task_info
 from roboreward_bench.sim.items import spec_from_row
-from roboreward_bench.sim.manifest import check_manifest, read_manifest
+from roboreward_bench.data.manifest import check_manifest, read_manifest
 from roboreward_bench.sim.splits import plan_episodes
 
 ROOT = Path(__file__).resolve().parents[1] / "tasks" / "rrb_sim"

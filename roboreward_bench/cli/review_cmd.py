@@ -118,7 +118,7 @@ def serve_command(ctx: click.Context, dataset: str, split: str | None, sample: i
     """
     from roboreward_bench.review.server import ReviewServer, is_loopback
     from roboreward_bench.review.session import ReviewSession, sample_queue
-    from roboreward_bench.review.store import ReviewLog, reviews_path
+    from roboreward_bench.data.reviews import ReviewLog, reviews_path
 
     if not reviewer.strip():
         raise RRBenchError("--reviewer must not be empty")
@@ -151,9 +151,9 @@ def serve_command(ctx: click.Context, dataset: str, split: str | None, sample: i
 @_split_option
 def stats_command(dataset: str, split: str | None) -> None:
     """Verified, rejected, relabelled and pending items per subset; agreement and Cohen's κ."""
-    from roboreward_bench.review.content import content_hashes
+    from roboreward_bench.data.content_hash import content_hashes
     from roboreward_bench.review.stats import format_stats, review_stats
-    from roboreward_bench.review.store import read_reviews, reviews_path
+    from roboreward_bench.data.reviews import read_reviews, reviews_path
 
     target = load_target(dataset, split)
     stats = review_stats(target.items, read_reviews(reviews_path(target.root)), content_hashes(target.items),

@@ -54,7 +54,7 @@ def load_spec_items(spec: TaskSpec, data_dir: Path | None = None) -> LoadedTask:
     dataset = load_local_dataset(root, default_split=spec.source.split)
     items, fingerprint = dataset.items, task_fingerprint(spec, root, dataset.items)
     if spec.require_verified:  # score only items a reviewer accepted in reviews.jsonl (rrbench review)
-        from roboreward_bench.review.store import accepted_only
+        from roboreward_bench.data.reviews import accepted_only
 
         items, fingerprint = accepted_only(root, items, fingerprint)
     kept = {item.item_id for item in items}

@@ -30,8 +30,8 @@ from typing import Any
 
 from roboreward_bench.data.items import ITEM_KINDS, LABELS, Item
 from roboreward_bench.errors import DataError
+from roboreward_bench.tasks.spec import METADATA_FILE
 
-METADATA_FILE = "metadata.jsonl"
 _CORE_COLUMNS = {"file_name", "task", "reward", "item_id", "episode_id", "clip_end", "subset", "kind",
                  "frame_labels", "split", "group_id"}
 _AUGMENTED = re.compile(r"_attempt_\d+_score_\d+(?=\.[^./]+$)")

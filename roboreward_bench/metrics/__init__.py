@@ -2,11 +2,19 @@
 
 The suite entry point is :func:`score`; :func:`mean_win_rate` ranks models
 across subsets and :func:`paired_bootstrap` compares two prediction sets on
-the same items.
+the same items. They are loaded on first use, so importing the metric types
+does not pull in scipy and scikit-learn.
 """
 
-from roboreward_bench.metrics.bootstrap import PairedComparison, paired_bootstrap
-from roboreward_bench.metrics.suite import score
-from roboreward_bench.metrics.winrate import mean_win_rate
+from importlib import import_module
+from typing import Any
 
-__all__ = ["score", "mean_win_rate", "paired_bootstrap", "PairedComparison"]
+_EXPORTS = {"score": "suite", "mean_win_rate": "winrate", "paired_bootstrap": "bootstrap",
+            "PairedComparison": "bootstrap"}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(f"roboreward_bench.metrics.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'roboreward_bench.metrics' has no attribute {name!r}")

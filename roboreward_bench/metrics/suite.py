@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from roboreward_bench.errors import RRBenchError, did_you_mean
-from roboreward_bench.metrics import ordinal, pairwise, regression, success
+from roboreward_bench.metrics import ordinal, pairwise, regression, success  # submodules
 from roboreward_bench.metrics._inputs import encode, prepare
 from roboreward_bench.metrics.bootstrap import bootstrap_cis_prepared
 from roboreward_bench.metrics.episode_stats import BOOTSTRAP_METRICS

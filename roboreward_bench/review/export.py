@@ -22,8 +22,8 @@ import yaml
 from roboreward_bench.data.items import Item
 from roboreward_bench.data.local import METADATA_FILE
 from roboreward_bench.errors import DataError
-from roboreward_bench.review.content import content_hashes, item_content_hash
-from roboreward_bench.review.store import (ReviewLog, ReviewRecord, current_decisions, item_status, read_reviews,
+from roboreward_bench.data.content_hash import content_hashes, item_content_hash
+from roboreward_bench.data.reviews import (ReviewLog, ReviewRecord, current_decisions, item_status, read_reviews,
                                            reviews_path)
 from roboreward_bench.tasks.spec import TaskSpec
 
@@ -74,7 +74,7 @@ def export_reviewed(root: Path, items: tuple[Item, ...], out: Path) -> ExportRep
     with open(out / METADATA_FILE, "w", encoding="utf-8") as handle:
         handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
     if (root / MANIFEST_FILE).is_file():
-        from roboreward_bench.sim.manifest import write_manifest
+        from roboreward_bench.data.manifest import write_manifest
 
         write_manifest(out, [METADATA_FILE, *files])
     _carry_reviews(out, carried, current, labels)

@@ -22,8 +22,8 @@ from roboreward_bench.data.items import LABELS, Item
 from roboreward_bench.errors import RRBenchError
 from roboreward_bench.frames.sampler import FrameSampler, VideoError
 from roboreward_bench.prompts import PROMPTS
-from roboreward_bench.review.content import content_hashes
-from roboreward_bench.review.store import DECISIONS, ReviewLog, ReviewRecord, current_decisions, read_reviews
+from roboreward_bench.data.content_hash import content_hashes
+from roboreward_bench.data.reviews import DECISIONS, ReviewLog, ReviewRecord, current_decisions, read_reviews
 from roboreward_bench.tasks.spec import FrameSpec
 
 THUMB_HEIGHT = 120

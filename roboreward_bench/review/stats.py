@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from roboreward_bench.data.items import LABELS, Item
-from roboreward_bench.review.store import STATUSES, ReviewRecord, current_decisions, item_status, stale_count
+from roboreward_bench.data.reviews import STATUSES, ReviewRecord, current_decisions, item_status, stale_count
 
 
 @dataclass(frozen=True)

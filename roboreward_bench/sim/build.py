@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from roboreward_bench.sim.balance import select_balanced
-from roboreward_bench.sim.items import EpisodeRecord, items_from_record
+from roboreward_bench.sim.items import RECORDS_DIR, EpisodeRecord, items_from_record, record_path
 from roboreward_bench.sim.rollout import EpisodeSpec
 from roboreward_bench.sim.splits import plan_episodes, split_plan
 
-RECORDS_DIR = ".build"
 METADATA_FILE = "metadata.jsonl"
 _KIND_ORDER = {"full": 0, "clip": 1, "counterfactual": 2}
 
@@ -39,12 +38,8 @@ class BuildReport:
     failed_tasks: dict[str, str] = field(default_factory=dict)
 
 
-def _record_path(out: Path, spec: EpisodeSpec) -> Path:
-    return out / RECORDS_DIR / f"{spec.episode_id}.json"
-
-
 def _is_done(out: Path, spec: EpisodeSpec) -> bool:
-    path = _record_path(out, spec)
+    path = record_path(out, spec)
     if not path.is_file():
         return False
     try:
@@ -117,11 +112,11 @@ def _results(jobs: list[tuple[str, list[dict[str, Any]]]], workers: int):
 
 def assemble(out: Path, split: str, specs: list[EpisodeSpec]) -> int:
     """Write ``metadata.jsonl`` and ``SHA256SUMS`` from the records of ``specs``; return the item count."""
-    from roboreward_bench.sim.manifest import write_manifest
+    from roboreward_bench.data.manifest import write_manifest
 
     rows: list[dict[str, Any]] = []
     for spec in specs:
-        record = EpisodeRecord.from_dict(json.loads(_record_path(out, spec).read_text(encoding="utf-8")))
+        record = EpisodeRecord.from_dict(json.loads(record_path(out, spec).read_text(encoding="utf-8")))
         rows += items_from_record(record)
     plan = split_plan(split)
     if split in ("test", "dev"):

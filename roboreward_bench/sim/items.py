@@ -8,6 +8,7 @@ it); :func:`items_from_record` turns it into rows of ``metadata.jsonl``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from roboreward_bench.sim.catalog import counterfactual_tasks, task_info
@@ -18,6 +19,7 @@ from roboreward_bench.sim.rollout import Episode, EpisodeSpec
 MIN_CLIP_END = 5          # clips show at least 6 frames
 PARTIAL_POINT = 0.5       # a plain partial clip ends halfway through the episode
 GENERATOR_VERSION = 1
+RECORDS_DIR = ".build"    # per-episode records of an unfinished build (resume reads them)
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,11 @@ class EpisodeRecord:
         return cls(spec=EpisodeSpec.from_dict(raw["spec"]), file_name=raw["file_name"],
                    num_frames=int(raw["num_frames"]), labels={k: list(v) for k, v in raw["labels"].items()},
                    ambiguous=dict(raw["ambiguous"]))
+
+
+def record_path(out: Path, spec: EpisodeSpec) -> Path:
+    """Where a build keeps the finished record of one episode until the build completes."""
+    return out / RECORDS_DIR / f"{spec.episode_id}.json"
 
 
 def episode_labels(episode: Episode) -> tuple[dict[str, list[int]], dict[str, bool]]:

@@ -33,7 +33,7 @@ class VerifyReport:
 
 
 def check_hashes(root: Path, items: tuple[Item, ...], report: VerifyReport) -> None:
-    from roboreward_bench.sim.manifest import check_manifest, read_manifest
+    from roboreward_bench.data.manifest import check_manifest, read_manifest
 
     required = {"metadata.jsonl", *(item.file_name for item in items)}
     try:

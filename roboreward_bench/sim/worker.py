@@ -35,9 +35,8 @@ def close_worker() -> None:
 def run_group(job: tuple[str, list[dict[str, Any]]]) -> dict[str, Any]:
     """Run one group's episodes; a failing task is reported as ``{task: message}``, not raised."""
     from roboreward_bench.errors import RRBenchError
-    from roboreward_bench.sim.build import RECORDS_DIR
     from roboreward_bench.sim.catalog import task_info
-    from roboreward_bench.sim.items import record_of
+    from roboreward_bench.sim.items import record_of, record_path
     from roboreward_bench.sim.rollout import EpisodeSpec, play
     from roboreward_bench.sim.video import write_mp4
 
@@ -57,7 +56,7 @@ def run_group(job: tuple[str, list[dict[str, Any]]]) -> dict[str, Any]:
         except Exception as exc:  # noqa: BLE001 - a simulator crash is reported with the task name
             message = f"{spec.task}: {type(exc).__name__}: {exc}"
             return {"done": done, "skipped": len(specs) - index, "failed": {spec.task: message}}
-        path = out / RECORDS_DIR / f"{spec.episode_id}.json"
+        path = record_path(out, spec)
         tmp = path.with_name(path.name + f".{os.getpid()}.part")
         tmp.write_text(json.dumps(record.to_dict(), separators=(",", ":")), encoding="utf-8")
         tmp.replace(path)

@@ -12,9 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from roboreward_bench.data.local import METADATA_FILE
 from roboreward_bench.errors import TaskError, did_you_mean
-from roboreward_bench.tasks.spec import TaskSpec, default_spec_for_folder, load_task_spec
+from roboreward_bench.tasks.spec import METADATA_FILE, TaskSpec, default_spec_for_folder, load_task_spec
 
 
 def tasks_dir() -> Path:

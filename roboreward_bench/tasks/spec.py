@@ -32,6 +32,8 @@ import yaml
 
 from roboreward_bench.errors import TaskError, did_you_mean
 
+# A local source is a folder holding this file (the local dataset format, see data/local.py).
+METADATA_FILE = "metadata.jsonl"
 KNOWN_METRIC_GROUPS = ("regression", "ordinal", "pairwise", "success", "voc", "best_of_n")
 KNOWN_PROMPTS = ("roboreward-v1",)
 KNOWN_PARSERS = ("helm",)

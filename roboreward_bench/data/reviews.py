@@ -6,7 +6,7 @@ A line holds ``item_id``, ``content_hash``, ``reviewer``, ``decision``
 and ``time`` (UTC, ISO 8601). The file is never rewritten: a reviewer who
 changes their mind appends a new line, and the last line for an item and
 reviewer wins. A decision counts only while the item's content hash is the
-one it was made on (see :mod:`~roboreward_bench.review.content`).
+one it was made on (see :mod:`~roboreward_bench.data.content_hash`).
 
 An item's status combines every reviewer's current decision, most cautious
 first: ``rejected`` if anyone rejected it, else ``relabelled`` if anyone gave
@@ -183,7 +183,7 @@ def item_status(decisions: Mapping[str, ReviewRecord] | None) -> str:
 
 def item_statuses(root: Path, items: Iterable[Item]) -> dict[str, str]:
     """item_id → status for ``items`` from ``root/reviews.jsonl``."""
-    from roboreward_bench.review.content import content_hashes
+    from roboreward_bench.data.content_hash import content_hashes
 
     items = tuple(items)
     records = read_reviews(reviews_path(root))
