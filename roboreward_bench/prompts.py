@@ -10,7 +10,10 @@ from __future__ import annotations
 from roboreward_bench.data.items import Item
 from roboreward_bench.errors import TaskError, did_you_mean
 from roboreward_bench.frames.sampler import SampledFrames
-from roboreward_bench.requests import Message, Request, TextPart, VideoPart, hash_messages
+import hashlib
+import json
+
+from roboreward_bench.requests import Message, Request, TextPart, VideoPart
 
 ROBOREWARD_V1 = (
     "Given the task, assign a discrete progress score reward (1,2,3,4,5) for the robot in the video in the format: "
@@ -37,11 +40,20 @@ def render_prompt(prompt_id: str, instruction: str) -> str:
     return template.replace("<task>", instruction)
 
 
-def build_request(item: Item, frames: SampledFrames, prompt_id: str, video_position: str = "before") -> Request:
+def request_hash(item: Item, prompt_id: str, video_position: str, frames: dict, video_digest: str) -> str:
+    """What the model will see, named without decoding: prompt text, part order, and the
+    sampled frames as (video bytes digest, clip_end, frame spec). Cache keys use it, so a
+    cached answer is found before any frame is decoded."""
+    payload = [render_prompt(prompt_id, item.instruction), video_position, video_digest, item.clip_end,
+               sorted(frames.items())]
+    return hashlib.sha256(json.dumps(payload, default=str).encode()).hexdigest()
+
+
+def build_request(item: Item, frames: SampledFrames, prompt_id: str, video_position: str,
+                  content_hash: str) -> Request:
     """One user turn: the video then the rubric text (or text first, if the task says so)."""
     text = TextPart(render_prompt(prompt_id, item.instruction))
     video = VideoPart(frames=frames.frames, frame_indices=frames.indices, fps=frames.fps)
     parts = (video, text) if video_position == "before" else (text, video)
     messages = (Message(role="user", content=parts),)
-    return Request(item_id=item.item_id, messages=messages, prompt_version=prompt_id,
-                   content_hash=hash_messages(messages))
+    return Request(item_id=item.item_id, messages=messages, prompt_version=prompt_id, content_hash=content_hash)

@@ -178,3 +178,30 @@ def test_bad_task_inputs(tmp_path):
     (bad_label / "metadata.jsonl").write_text('{"file_name": "a/v.mp4", "task": "t", "reward": 9}\n')
     assert_one_line_error(rrbench("eval", "--task", str(bad_label), "--model", "random"),
                           "metadata.jsonl:1", "integer 1–5, got 9")
+
+
+def test_cached_rerun_answers_before_decoding(small_dataset, tmp_path):
+    from roboreward_bench.models import registry
+    from roboreward_bench.models.baselines import RandomBaseline
+
+    calls = []
+
+    class CountingRandom(RandomBaseline):
+        def generate(self, requests):
+            calls.extend(r.item_id for r in requests)
+            return super().generate(requests)
+
+    registry._FACTORIES["counting-random"] = lambda argument, args, context: CountingRandom(seed=context.seed)
+    try:
+        config = EvalConfig(task=str(small_dataset), model="counting-random", model_args={},
+                            output_dir=tmp_path / "run", cache_path=tmp_path / "cache.sqlite", progress=False)
+        first = evaluate(config)
+        assert len(calls) == 20 and first.decodes == 12
+        again = evaluate(EvalConfig(**{**config.__dict__, "fresh": True}))
+    finally:
+        del registry._FACTORIES["counting-random"]
+    assert len(calls) == 20  # the model was not asked again
+    assert again.decodes == 0  # and no frame was decoded
+    records = read_predictions(tmp_path / "run" / "predictions.jsonl")
+    assert all(r.cached for r in records) and len(records) == 20
+    assert again.results.metrics == first.results.metrics

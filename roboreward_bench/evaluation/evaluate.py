@@ -75,7 +75,7 @@ def evaluate(config: EvalConfig) -> EvalOutcome:
     with PredictionsWriter(output_dir / PREDICTIONS_FILE) as writer, _progress(len(items), len(items) - len(todo),
                                                                                 config.progress) as bar:
         work = runner.prefetched(runner.prepare(runner.processing_order(todo), sampler, task.spec.prompt,
-                                                task.spec.video_position))
+                                                task.spec.video_position, getattr(model, "lookup", None)))
         runner.run_model(model, work, task.spec.parser, writer, on_done=bar.update)
     selected = replace(task, items=tuple(items))
     wanted = {item.item_id for item in items}

@@ -19,7 +19,7 @@ from roboreward_bench.evaluation.selection import select_items
 from roboreward_bench.frames.sampler import FrameSampler
 from roboreward_bench.models.base import ModelContext, Response, RewardModel
 from roboreward_bench.parsing import get_parser
-from roboreward_bench.prompts import build_request
+from roboreward_bench.prompts import build_request, request_hash
 from roboreward_bench.requests import Request
 from roboreward_bench.results.predictions import PREDICTIONS_FILE, PredictionRecord, PredictionsWriter, read_predictions
 from roboreward_bench.tasks.spec import FrameSpec
@@ -29,22 +29,38 @@ RUN_FILE = "run.json"
 
 @dataclass(frozen=True)
 class WorkItem:
-    """An item ready for the model, or the reason it cannot reach it."""
+    """An item ready for the model, already answered from the cache, or the reason it cannot reach it."""
 
     item: Item
     request: Request | None
     error: str | None
+    cached: Response | None = None
 
 
-def prepare(items: Sequence[Item], sampler: FrameSampler, prompt_id: str, video_position: str) -> Iterator[WorkItem]:
-    """Sample frames and build requests; unreadable videos become per-item errors."""
+CacheLookup = Callable[[str, str, str], "Response | None"]  # (item_id, prompt_version, content_hash)
+
+
+def prepare(items: Sequence[Item], sampler: FrameSampler, prompt_id: str, video_position: str,
+            lookup: CacheLookup | None = None) -> Iterator[WorkItem]:
+    """Sample frames and build requests; unreadable videos become per-item errors.
+
+    With ``lookup``, an item whose answer is cached is answered before its
+    frames are decoded, so a cached re-run costs the cache reads.
+    """
+    frames_spec = sampler.spec.describe()
     for item in items:
         try:
+            content_hash = request_hash(item, prompt_id, video_position, frames_spec,
+                                        sampler.video_digest(item.video_path))
+            hit = lookup(item.item_id, prompt_id, content_hash) if lookup is not None else None
+            if hit is not None:
+                yield WorkItem(item, None, None, cached=hit)
+                continue
             frames = sampler.sample(item.video_path, item.clip_end)
         except RRBenchError as exc:
             yield WorkItem(item, None, str(exc))
             continue
-        yield WorkItem(item, build_request(item, frames, prompt_id, video_position), None)
+        yield WorkItem(item, build_request(item, frames, prompt_id, video_position, content_hash), None)
 
 
 def prefetched(work: Iterator[WorkItem], depth: int = 8) -> Iterator[WorkItem]:
@@ -124,6 +140,8 @@ def run_model(model: RewardModel, work: Iterator[WorkItem], parser_name: str, wr
         for unit in batch:
             if unit.error is not None:
                 writer.write(error_record(unit.item.item_id, unit.error))
+            elif unit.cached is not None:
+                writer.write(to_record(unit.cached, parse))
         ready = [unit.request for unit in batch if unit.request is not None]
         if ready:
             started = time.perf_counter()

@@ -53,8 +53,15 @@ def default_cache_path() -> Path:
 def cache_key(model_fingerprint: str, task_fingerprint: str, request: Request,
               settings: Mapping[str, Any] | None = None) -> str:
     """SHA-256 naming one model's answer to one rendered request within one task."""
-    payload = json.dumps([SCHEMA_VERSION, model_fingerprint, task_fingerprint, request.item_id,
-                          request.prompt_version, request.content_hash, dict(settings or {})],
+    return probe_key(model_fingerprint, task_fingerprint, request.item_id, request.prompt_version,
+                     request.content_hash, settings)
+
+
+def probe_key(model_fingerprint: str, task_fingerprint: str, item_id: str, prompt_version: str, content_hash: str,
+              settings: Mapping[str, Any] | None = None) -> str:
+    """The cache key from a request's identity alone, so it can be probed before frames are decoded."""
+    payload = json.dumps([SCHEMA_VERSION, model_fingerprint, task_fingerprint, item_id,
+                          prompt_version, content_hash, dict(settings or {})],
                          sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -171,6 +178,18 @@ class CachedModel:
         facts["cache"] = {"path": str(self.cache.path), "hits": self.hits, "misses": self.misses,
                           "stored": self.stored, "seconds": round(self.cache_seconds, 4)}
         return facts
+
+    def lookup(self, item_id: str, prompt_version: str, content_hash: str) -> Response | None:
+        """The cached answer for a request not built yet (the runner asks before decoding frames)."""
+        started = time.perf_counter()
+        key = probe_key(self.inner.fingerprint, self.task_fingerprint, item_id, prompt_version, content_hash,
+                        self.settings)
+        hit = self.cache.get_many([key]).get(key)
+        self.cache_seconds += time.perf_counter() - started
+        if hit is None:
+            return None
+        self.hits += 1
+        return replace(hit, item_id=item_id)
 
     def generate(self, requests: Sequence[Request]) -> list[Response]:
         """Cached answers for known requests, fresh ones (then stored) for the rest; order kept."""
