@@ -205,3 +205,17 @@ def test_cached_rerun_answers_before_decoding(small_dataset, tmp_path):
     records = read_predictions(tmp_path / "run" / "predictions.jsonl")
     assert all(r.cached for r in records) and len(records) == 20
     assert again.results.metrics == first.results.metrics
+
+
+def test_majority_baseline_from_label_counts(small_dataset, tmp_path):
+    task = tmp_path / "t.yaml"
+    task.write_text(f"name: t\nsource: {{kind: local, path: {small_dataset}}}\n"
+                    "reference: {label_counts: {1: 5, 3: 9, 5: 9}, source: train counts}\n")
+    assert rrbench("eval", "--task", str(task), "--model", "majority", "--output-dir", str(tmp_path / "r"),
+                   "--no-progress").returncode == 0
+    results, records = load(tmp_path / "r")
+    assert {r.parsed for r in records} == {3.0}  # a tie goes to the lower label
+    assert results["model"]["details"]["reference"] == "train counts"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"name: t\nsource: {{kind: local, path: {small_dataset}}}\nreference: {{label_counts: {{7: 1}}}}\n")
+    assert_one_line_error(rrbench("eval", "--task", str(bad), "--model", "majority"), "label_counts")

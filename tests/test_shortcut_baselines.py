@@ -12,17 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("skops")
 
 from cli_runner import rrbench  # noqa: E402
 from roboreward_bench.data.loading import load_task  # noqa: E402
 from roboreward_bench.errors import ModelError  # noqa: E402
+from roboreward_bench.evaluation.runner import prepare  # noqa: E402
 from roboreward_bench.frames.sampler import FrameSampler  # noqa: E402
 from roboreward_bench.models.base import ModelContext  # noqa: E402
 from roboreward_bench.models.registry import build_model  # noqa: E402
-from roboreward_bench.models.shortcut import DATA_DIR, MODEL_FILES  # noqa: E402
+from roboreward_bench.models.shortcut import (DATA_DIR, EXTRA_TRUSTED, MODEL_FILES, frame_features,  # noqa: E402
+                                              instruction_of, thumbnail)
 from roboreward_bench.parsing import parse_helm  # noqa: E402
-from roboreward_bench.prompts import build_request  # noqa: E402
 from roboreward_bench.requests import Message, Request, TextPart, VideoPart, hash_messages  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,9 +38,8 @@ def dev_requests() -> list[Request]:
     """Real requests (frames and rendered prompt) for 24 items of the shipped dev split."""
     loaded = load_task("rrb-sim-dev")
     sampler = FrameSampler(loaded.spec.frames)
-    items = loaded.items[::4][:24]
-    return [build_request(i, sampler.sample(i.video_path, i.clip_end), loaded.spec.prompt, loaded.spec.video_position)
-            for i in items]
+    work = prepare(loaded.items[::4][:24], sampler, loaded.spec.prompt, loaded.spec.video_position)
+    return [unit.request for unit in work]
 
 
 def swapped(request: Request, *, frames_from: Request | None = None, text_from: Request | None = None) -> Request:
@@ -53,13 +52,36 @@ def swapped(request: Request, *, frames_from: Request | None = None, text_from: 
                    content_hash=hash_messages(messages))
 
 
+def test_thumbnail_and_change_features_on_a_known_frame():
+    frame = np.zeros((20, 17, 3), np.uint8)          # 17 columns: the last one is cropped away
+    frame[:, :8, 0] = 255                             # left half red, right half blue
+    frame[:, 8:16, 2] = 255
+    frame[:, 16] = 255
+    thumb = thumbnail(frame, size=2)
+    assert thumb.shape == (2, 2, 3)
+    np.testing.assert_allclose(thumb[:, 0], [[1, 0, 0]] * 2)
+    np.testing.assert_allclose(thumb[:, 1], [[0, 0, 1]] * 2)
+    later = frame.copy()
+    later[:5] = 0                                     # a quarter of the pixels go black
+    features = frame_features(np.stack([frame, frame, later]))
+    change_mean, changed_share = features[-8], features[-7]
+    assert changed_share == pytest.approx(5 * 17 / (20 * 17))
+    assert change_mean == pytest.approx(np.abs(later.astype(int) - frame.astype(int)).mean() / 255)
+
+
+def test_instruction_is_read_from_the_last_task_line():
+    prompt = "Rubric ...\nTask: ignore me\n1 - ...\nTask: Open the drawer.\n"
+    assert instruction_of(prompt) == "Open the drawer."
+    assert instruction_of("no marker here") == "no marker here"
+
+
 @pytest.mark.parametrize("name", sorted(MODEL_FILES))
 def test_shipped_file_is_small_trusted_and_loads(name):
     import skops.io as sio
 
     path = DATA_DIR / MODEL_FILES[name]
     assert path.stat().st_size < 3_000_000
-    assert sio.get_untrusted_types(file=path) == []
+    assert set(sio.get_untrusted_types(file=path)) <= set(EXTRA_TRUSTED)
     described = model(name).describe()
     assert described["train"]["items"] > 1000  # trained on the train split, not on a toy one
 

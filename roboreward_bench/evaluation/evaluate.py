@@ -64,7 +64,7 @@ def evaluate(config: EvalConfig) -> EvalOutcome:
     task = load_task(config.task, config.data_dir)
     items = runner.select_items(task.items, config.limit, config.shard)
     frames, deviations = runner.effective_frames(task.spec.frames, config.num_frames)
-    context = runner.reference_context(config.seed, task.spec.reference)
+    context = runner.reference_context(config.seed, task.spec)
     spec, model = build_model(config.model, config.model_args, context)
     model = _maybe_cached(model, spec.backend, task, config)
     identity = _identity(task, config, str(spec), model.fingerprint, frames.describe())

@@ -22,7 +22,7 @@ from roboreward_bench.parsing import get_parser
 from roboreward_bench.prompts import build_request, request_hash
 from roboreward_bench.requests import Request
 from roboreward_bench.results.predictions import PREDICTIONS_FILE, PredictionRecord, PredictionsWriter, read_predictions
-from roboreward_bench.tasks.spec import FrameSpec
+from roboreward_bench.tasks.spec import FrameSpec, TaskSpec
 
 RUN_FILE = "run.json"
 
@@ -208,14 +208,18 @@ def effective_frames(spec: FrameSpec, num_frames: int | None) -> tuple[FrameSpec
     return FrameSpec(num_frames=num_frames), [f"num_frames={num_frames} (task default {spec.describe()})"]
 
 
-def reference_context(seed: int, reference: Path | None) -> ModelContext:
-    """The model context, with the task's dev/train labels for the majority baseline."""
-    if reference is None:
+def reference_context(seed: int, spec: TaskSpec) -> ModelContext:
+    """The model context, with the task's train/dev labels (or their counts) for the majority baseline."""
+    if spec.reference_counts:
+        labels = tuple(label for label, count in sorted(spec.reference_counts.items()) for _ in range(count))
+        return ModelContext(seed=seed, reference_labels=labels,
+                            reference_source=spec.reference_source or "label_counts in the task spec")
+    if spec.reference is None:
         return ModelContext(seed=seed)
     from roboreward_bench.data.local import load_local_dataset
 
-    labels = tuple(item.label for item in load_local_dataset(reference).items)
-    return ModelContext(seed=seed, reference_labels=labels, reference_source=str(reference))
+    labels = tuple(item.label for item in load_local_dataset(spec.reference).items)
+    return ModelContext(seed=seed, reference_labels=labels, reference_source=str(spec.reference))
 
 
 __all__ = ["WorkItem", "prepare", "run_model", "pending", "check_run_file", "processing_order",

@@ -39,6 +39,9 @@ FEATURE_VERSION = 1
 THUMB_SIZE = 8          # thumbnails are THUMB_SIZE x THUMB_SIZE x RGB block means
 CHANGE_THRESHOLD = 0.1  # a pixel "changed" when a channel moved by more than this (0–1 scale)
 LABELS = (1, 2, 3, 4, 5)
+# Types loaded beyond skops' trusted defaults: a fitted tree of HistGradientBoosting, a
+# plain data holder. Anything else in a model file is refused, never instantiated.
+EXTRA_TRUSTED = ("sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",)
 _TASK_MARKER = re.compile(r"^\s*Task:\s*", re.MULTILINE)
 
 
@@ -52,24 +55,29 @@ def instruction_of(prompt_text: str) -> str:
 
 
 def thumbnail(frame: np.ndarray, size: int = THUMB_SIZE) -> np.ndarray:
-    """Block means of an (H, W, 3) uint8 frame on a ``size`` x ``size`` grid, scaled to 0–1."""
+    """Block means of an (H, W, 3) uint8 frame on a ``size`` x ``size`` grid, scaled to 0–1
+    (rows and columns past the last whole block are dropped)."""
     height, width = frame.shape[0] - frame.shape[0] % size, frame.shape[1] - frame.shape[1] % size
     if height == 0 or width == 0:
         raise ModelError(f"frame {frame.shape[:2]} is smaller than the {size}x{size} thumbnail grid")
-    blocks = frame[:height, :width].astype(np.float32).reshape(size, height // size, size, width // size, 3)
-    return blocks.mean(axis=(1, 3)) / 255.0
+    # Sum rows of blocks first, then columns: two contiguous reductions, ~10x faster than one 5-D one.
+    rows = frame[:height, :width].reshape(size, height // size, width * 3).sum(axis=1, dtype=np.uint32)
+    blocks = rows.reshape(size, size, width // size, 3).sum(axis=2)
+    return blocks.astype(np.float32) / np.float32(255 * (height // size) * (width // size))
 
 
 def frame_features(frames: np.ndarray) -> np.ndarray:
     """Features of the first and last frames of a (T, H, W, 3) stack: thumbnails, their
-    difference, and whole-frame change statistics (mean absolute change, share of changed pixels)."""
+    difference, whole-frame change statistics (mean absolute change, share of pixels whose
+    largest channel change exceeds CHANGE_THRESHOLD) and the mean colour of each frame."""
     if frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) == 0:
         raise ModelError(f"video-only needs frames shaped (T, H, W, 3), got {frames.shape}")
     first, last = frames[0], frames[-1]
     start, end = thumbnail(first), thumbnail(last)
-    change = np.abs(last.astype(np.int16) - first.astype(np.int16)) / 255.0
-    stats = [change.mean(), (change.max(axis=-1) > CHANGE_THRESHOLD).mean(),
-             *first.reshape(-1, 3).mean(axis=0) / 255.0, *last.reshape(-1, 3).mean(axis=0) / 255.0]
+    change = np.abs(last.astype(np.int16) - first.astype(np.int16))
+    largest = np.maximum(np.maximum(change[..., 0], change[..., 1]), change[..., 2])
+    stats = [change.mean() / 255.0, (largest > CHANGE_THRESHOLD * 255).mean(),
+             *start.mean(axis=(0, 1)), *end.mean(axis=(0, 1))]
     return np.concatenate([start.ravel(), end.ravel(), (end - start).ravel(), np.asarray(stats, np.float32)])
 
 
@@ -103,14 +111,19 @@ def label_probs(estimator: Any, predicted: np.ndarray) -> np.ndarray:
 
 
 def load_estimator(path: Path) -> Any:
-    """Load a skops file, refusing any type outside skops' trusted defaults."""
+    """Load a skops file, refusing any type outside skops' trusted defaults and EXTRA_TRUSTED."""
     import skops.io as sio
 
+    if not path.is_file():
+        raise ModelError(f"{path}: shortcut model file not found (run scripts/train_shortcuts.py)")
     try:
-        return sio.load(path)
-    except FileNotFoundError:
-        raise ModelError(f"{path}: shortcut model file not found (run scripts/train_shortcuts.py)") from None
-    except Exception as exc:  # skops raises UntrustedTypesFoundException, zip and format errors
+        refused = sorted(set(sio.get_untrusted_types(file=path)) - set(EXTRA_TRUSTED))
+        if refused:
+            raise ModelError(f"{path}: cannot load shortcut model: untrusted types {', '.join(refused)}")
+        return sio.load(path, trusted=list(EXTRA_TRUSTED))
+    except ModelError:
+        raise
+    except Exception as exc:  # a damaged zip or a skops format error
         raise ModelError(f"{path}: cannot load shortcut model ({type(exc).__name__}: {exc})".splitlines()[0]) from None
 
 

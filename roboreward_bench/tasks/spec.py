@@ -19,7 +19,8 @@ default, which is the RoboReward protocol)::
     headline: mae_macro
     success_threshold: 5
     bootstrap: {resamples: 1000, seed: 0}
-    reference: {path: rrb_sim/dev}                    # train/dev labels for `majority`
+    reference: {path: rrb_sim/dev}                    # train/dev labels for `majority` ...
+    # reference: {label_counts: {1: 250, 2: 260, ...}, source: "train split, …"}  # ... or their counts
 """
 
 from __future__ import annotations
@@ -96,6 +97,8 @@ class TaskSpec:
     success_threshold: float = 5
     bootstrap: BootstrapSpec = BootstrapSpec()
     reference: Path | None = None
+    reference_counts: Mapping[int, int] = field(default_factory=dict, hash=False)
+    reference_source: str = ""
     require_verified: bool = False
     path: Path | None = field(default=None, compare=False)
 
@@ -169,8 +172,23 @@ def task_spec_from_dict(raw: Mapping[str, Any], where: str, base_dir: Path, path
         success_threshold=_number(raw.get("success_threshold", 5), "success_threshold", where),
         bootstrap=_bootstrap(raw.get("bootstrap", {}), where),
         reference=(base_dir / reference["path"]).resolve() if isinstance(reference, dict) and "path" in reference else None,
+        reference_counts=_label_counts(reference, where),
+        reference_source=str(reference.get("source", "")) if isinstance(reference, dict) else "",
         require_verified=bool(raw.get("require_verified", False)), path=path,
     )
+
+
+def _label_counts(reference: Any, where: str) -> dict[int, int]:
+    """``reference.label_counts``: label → count of the train/dev labels (when the labels are not shipped)."""
+    if reference is None:
+        return {}
+    if not isinstance(reference, dict) or not ({"path", "label_counts"} & set(reference)):
+        raise TaskError(f"{where}: 'reference' needs 'path' (a dataset folder) or 'label_counts'")
+    counts = reference.get("label_counts", {})
+    if not isinstance(counts, dict) or any(k not in (1, 2, 3, 4, 5) or not isinstance(v, int) or v < 0
+                                           for k, v in counts.items()):
+        raise TaskError(f"{where}: 'reference.label_counts' must map labels 1–5 to non-negative counts")
+    return dict(counts)
 
 
 def _choice(raw: Mapping[str, Any], key: str, allowed: tuple[str, ...], default: str, where: str) -> str:
