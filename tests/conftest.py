@@ -11,6 +11,20 @@ from video_fixtures import small_benchmark_rows, write_dataset
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_response_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Keep every test's response cache (in-process and in subprocesses) out of the user's ~/.cache."""
+    import os
+
+    previous = os.environ.get("RRBENCH_CACHE_DIR")
+    os.environ["RRBENCH_CACHE_DIR"] = str(tmp_path_factory.mktemp("response-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("RRBENCH_CACHE_DIR", None)
+    else:
+        os.environ["RRBENCH_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def small_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A dataset folder: 8 videos over 3 subsets, with clips and augmented names."""

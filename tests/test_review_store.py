@@ -187,3 +187,21 @@ def test_require_verified_scores_only_accepted_items(tmp_path, dataset):
     assert second.fingerprint != first.fingerprint
     everything = load_task(str(write_task(tmp_path, dataset, require_verified=False)))
     assert len(everything.items) == len(ROWS)
+
+
+def test_verified_share_is_shown_by_data_stats_and_the_leaderboard(dataset, tmp_path):
+    from cli_runner import rrbench
+    from roboreward_bench.leaderboard.board import _verified_share
+    from roboreward_bench.leaderboard.catalog import TaskCatalog
+
+    items = items_of(dataset)
+    assert "0.0% human-verified" in rrbench("data", "stats", str(dataset)).stdout
+    log = ReviewLog(reviews_path(dataset))
+    for item in items[:3]:
+        log.append(decision(item, "alice", "accept"))
+    log.append(decision(items[3], "alice", "reject"))
+    assert "50.0% human-verified" in rrbench("data", "stats", str(dataset)).stdout
+    tasks = tmp_path / "tasks"
+    tasks.mkdir()
+    (tasks / "t.yaml").write_text(f"name: t\nsource: {{kind: local, path: {dataset}}}\n")
+    assert _verified_share(TaskCatalog(tasks), "t") == pytest.approx(0.5)

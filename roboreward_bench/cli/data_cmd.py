@@ -121,8 +121,11 @@ def stats_command(task: str) -> None:
     items = loaded.items
     videos = {item.video_path for item in items}
     size = sum(p.stat().st_size for p in videos if p.is_file()) + (loaded.data_root / "metadata.jsonl").stat().st_size
+    from roboreward_bench.data.reviews import verified_share
+
     click.echo(f"{loaded.spec.name}: {len(items)} items, {len({i.episode_id for i in items})} episodes, "
-               f"{len(videos)} videos, {size / 1e6:.1f} MB")
+               f"{len(videos)} videos, {size / 1e6:.1f} MB, "
+               f"{100 * verified_share(loaded.data_root, items):.1f}% human-verified (rrbench review)")
     levels = Counter(item.label for item in items)
     click.echo("\n" + tabulate([[lvl, levels[lvl], f"{100 * levels[lvl] / len(items):.1f}%"] for lvl in LABELS],
                                headers=["level", "items", "share"], tablefmt="github"))

@@ -199,9 +199,11 @@ def accepted_item_ids(root: Path, items: Iterable[Item]) -> frozenset[str]:
 
 
 def verified_share(root: Path, items: Iterable[Item]) -> float:
-    """The share of ``items`` that are human-verified (accepted); 0.0 for no items."""
+    """The share of ``items`` that are human-verified (accepted); 0.0 for no items or no reviews."""
     items = tuple(items)
-    return len(accepted_item_ids(root, items)) / len(items) if items else 0.0
+    if not items or not reviews_path(root).is_file():  # skip hashing every video when nobody reviewed
+        return 0.0
+    return len(accepted_item_ids(root, items)) / len(items)
 
 
 def accepted_only(root: Path, items: tuple[Item, ...], fingerprint: str) -> tuple[tuple[Item, ...], str]:

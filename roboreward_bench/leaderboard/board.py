@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, replace
 from typing import Iterable
 
+from roboreward_bench.errors import RRBenchError
 from roboreward_bench.leaderboard.catalog import TaskCatalog
 from roboreward_bench.leaderboard.charts import ChartData
 from roboreward_bench.leaderboard.schema import ReportedSubmission, Submission, VerifiedSubmission
@@ -85,6 +86,7 @@ class TaskBoard:
     fingerprint: str | None
     subsets: tuple[str, ...]
     include_reported: bool = False
+    verified_share: float | None = None  # share of the task's items a human accepted (rrbench review)
 
     @property
     def name(self) -> str:
@@ -153,5 +155,17 @@ def build_boards(checked: Iterable[CheckedSubmission], catalog: TaskCatalog,
         boards.append(TaskBoard(
             spec=catalog.spec(name), rows=tuple(rank_rows(rows, catalog.spec(name).headline, include_reported)),
             stale=tuple(e for e in entries if e.stale), subsets=tuple(subsets),
-            fingerprint=verified[0].task_fingerprint if verified else None, include_reported=include_reported))
+            fingerprint=verified[0].task_fingerprint if verified else None, include_reported=include_reported,
+            verified_share=_verified_share(catalog, name)))
     return boards
+
+
+def _verified_share(catalog: TaskCatalog, name: str) -> float | None:
+    """Human-verified share of the task's items, or None when its data is not available here."""
+    from roboreward_bench.data.reviews import verified_share
+
+    try:
+        task = catalog.load(name)
+    except RRBenchError:
+        return None
+    return verified_share(task.data_root, task.items)
