@@ -9,13 +9,11 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
-from roboreward_bench import __version__
 from roboreward_bench.cli.common import print_results
 from roboreward_bench.errors import RRBenchError
-from roboreward_bench.evaluation.scoring import score_records
+from roboreward_bench.evaluation.scoring import run_results, score_records
 from roboreward_bench.results.predictions import PREDICTIONS_FILE, PredictionRecord, PredictionsWriter, read_predictions
-from roboreward_bench.results.schema import (RESULTS_FILE, Counts, ModelInfo, RunResults, TaskInfo, load_results,
-                                             metrics_dict, schema_doc)
+from roboreward_bench.results.schema import RESULTS_FILE, ModelInfo, RunResults, load_results, schema_doc
 from roboreward_bench.data.loading import LoadedTask, load_task
 
 
@@ -27,13 +25,8 @@ def rescore(task: LoadedTask, records: list[PredictionRecord], source: str, mode
         task = replace(task, items=tuple(i for i in task.items if i.item_id in present))
     report = score_records(task, records, source=source, reparse=reparse)
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    return RunResults(
-        task=TaskInfo(task.spec.name, task.spec.version, task.fingerprint, task.data_revision, task.spec.canonical()),
-        model=model, frames=frames, prompt_version=task.spec.prompt, seed=seed,
-        counts=Counts(**{k: report.counts.get(k, 0) for k in ("items", "invalid", "errors", "episodes", "subsets")}),
-        metrics=metrics_dict(report), per_subset=report.per_subset, headline=task.spec.headline,
-        notes={**report.notes, "rescored_from": source, **({"partial": True} if partial else {})},
-        tool_version=__version__, started_at=now, finished_at=now)
+    return run_results(task, report, model, frames, seed, now, now,
+                       notes={"rescored_from": source, **({"partial": True} if partial else {})})
 
 
 @click.command("score")

@@ -11,14 +11,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from roboreward_bench import __version__
 from roboreward_bench.evaluation import runner
-from roboreward_bench.evaluation.scoring import score_records
+from roboreward_bench.evaluation.scoring import run_results, score_records
 from roboreward_bench.frames.sampler import FrameSampler
 from roboreward_bench.metrics.types import MetricReport
 from roboreward_bench.models.registry import build_model
 from roboreward_bench.results.predictions import PREDICTIONS_FILE, PredictionsWriter, read_predictions
-from roboreward_bench.results.schema import RESULTS_FILE, Counts, ModelInfo, RunResults, TaskInfo, metrics_dict
+from roboreward_bench.results.schema import RESULTS_FILE, ModelInfo, RunResults
 from roboreward_bench.data.loading import LoadedTask, load_task
 
 DEFAULT_OUTPUT_ROOT = Path("rrbench_runs")
@@ -81,17 +80,12 @@ def evaluate(config: EvalConfig) -> EvalOutcome:
     wanted = {item.item_id for item in items}
     records = [r for r in read_predictions(output_dir / PREDICTIONS_FILE) if r.item_id in wanted]
     report = score_records(selected, records, source=str(output_dir / PREDICTIONS_FILE))
-    results = RunResults(
-        task=TaskInfo(task.spec.name, task.spec.version, task.fingerprint, task.data_revision, task.spec.canonical()),
-        model=ModelInfo(config.model, str(spec), model.fingerprint, _public_args(config.model_args),
-                        dict(model.describe())),
-        frames=frames.describe(), prompt_version=task.spec.prompt, seed=config.seed,
-        counts=Counts(**{k: report.counts.get(k, 0) for k in ("items", "invalid", "errors", "episodes", "subsets")}),
-        metrics=metrics_dict(report), per_subset=report.per_subset, headline=task.spec.headline,
-        non_standard=bool(deviations), deviations=deviations,
-        notes={**report.notes, **({"shard": f"{config.shard[0]}/{config.shard[1]}"} if config.shard else {}),
-               **({"limit": config.limit} if config.limit is not None else {})},
-        tool_version=__version__, git_commit=_git_commit(), started_at=started, finished_at=_now())
+    notes = {**({"shard": f"{config.shard[0]}/{config.shard[1]}"} if config.shard else {}),
+             **({"limit": config.limit} if config.limit is not None else {})}
+    model_info = ModelInfo(config.model, str(spec), model.fingerprint, _public_args(config.model_args),
+                           dict(model.describe()))
+    results = run_results(selected, report, model_info, frames.describe(), config.seed, started, _now(),
+                          deviations, notes, _git_commit())
     results.write(output_dir / RESULTS_FILE)
     errors = [(r.item_id, r.error) for r in records if r.error is not None]
     return EvalOutcome(output_dir, results, report, errors, sampler.decodes, len(items))

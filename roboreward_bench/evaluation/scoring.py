@@ -12,11 +12,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from roboreward_bench import __version__
 from roboreward_bench.data.items import Item
 from roboreward_bench.errors import PredictionsError
 from roboreward_bench.metrics.types import MetricOptions, MetricReport, ScoringInput
 from roboreward_bench.parsing import get_parser
 from roboreward_bench.results.predictions import PredictionRecord
+from roboreward_bench.results.schema import Counts, ModelInfo, RunResults, TaskInfo, metrics_dict
 from roboreward_bench.data.loading import LoadedTask
 from roboreward_bench.tasks.spec import TaskSpec
 
@@ -97,3 +99,16 @@ def score_records(task: LoadedTask, records: Sequence[PredictionRecord], source:
 
     check_coverage(task.items, records, source)
     return score(scoring_input(task.spec, task.items, records, reparse), metric_options(task.spec))
+
+
+def run_results(task: LoadedTask, report: MetricReport, model: ModelInfo, frames: dict[str, Any], seed: int,
+                started_at: str, finished_at: str, deviations: Sequence[str] = (),
+                notes: dict[str, Any] | None = None, git_commit: str | None = None) -> RunResults:
+    """The results.json of a scored run: what ran, on which task version, and every metric."""
+    return RunResults(
+        task=TaskInfo(task.spec.name, task.spec.version, task.fingerprint, task.data_revision, task.spec.canonical()),
+        model=model, frames=frames, prompt_version=task.spec.prompt, seed=seed,
+        counts=Counts(**{k: report.counts.get(k, 0) for k in ("items", "invalid", "errors", "episodes", "subsets")}),
+        metrics=metrics_dict(report), per_subset=report.per_subset, headline=task.spec.headline,
+        non_standard=bool(deviations), deviations=list(deviations), notes={**report.notes, **(notes or {})},
+        tool_version=__version__, git_commit=git_commit, started_at=started_at, finished_at=finished_at)
