@@ -8,10 +8,13 @@ import sys
 from pathlib import Path
 
 
+RRBENCH = [sys.executable, "-m", "roboreward_bench.cli.main"]  # the installed command, as a subprocess
+
+
 def rrbench(*args: str, cwd: Path | None = None, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     """``python -m roboreward_bench.cli.main ARGS``; returns the completed process (text mode)."""
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "roboreward_bench.cli.main", *args], cwd=cwd, env=full_env,
+    return subprocess.run([*RRBENCH, *args], cwd=cwd, env=full_env,
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-RRBENCH = [sys.executable, "-m", "roboreward_bench.cli.main"]
+from cli_runner import RRBENCH
 
 
 def count_lines(path: Path) -> int:

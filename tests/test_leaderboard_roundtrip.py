@@ -8,7 +8,6 @@ import io
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from leaderboard_fixtures import TASK, write_task
 
 from roboreward_bench.cli.main import cli
 
-RRBENCH = [sys.executable, "-m", "roboreward_bench.cli.main"]
+from cli_runner import RRBENCH
 
 
 def rrbench(*args: str, cwd: Path) -> subprocess.CompletedProcess:

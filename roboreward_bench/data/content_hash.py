@@ -14,8 +14,8 @@ import threading
 from pathlib import Path
 
 from roboreward_bench.data.items import Item
+from roboreward_bench.data.manifest import sha256_file
 
-_BLOCK = 1 << 20
 _video_hashes: dict[tuple[str, int, int], str] = {}
 _lock = threading.Lock()
 
@@ -31,13 +31,10 @@ def video_sha256(path: Path) -> str | None:
         known = _video_hashes.get(key)
     if known is not None:
         return known
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(_BLOCK), b""):
-            digest.update(block)
+    digest = sha256_file(Path(path))
     with _lock:
-        _video_hashes[key] = digest.hexdigest()
-    return digest.hexdigest()
+        _video_hashes[key] = digest
+    return digest
 
 
 def item_content_hash(item: Item) -> str:

@@ -8,7 +8,6 @@ decoded (YUV) and only the returned ones are converted to RGB.
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,7 +76,6 @@ class FrameSampler:
         self._cache: OrderedDict[Path, _Decoded] = OrderedDict()
         self._cached_bytes = 0
         self._to_rgb = None
-        self._digests: dict[Path, str] = {}
 
     @property
     def cached_bytes(self) -> int:
@@ -101,18 +99,16 @@ class FrameSampler:
         return SampledFrames(frames=rgb, indices=tuple(indices), fps=decoded.fps, video_frames=last + 1)
 
     def video_digest(self, video_path: Path) -> str:
-        """SHA-256 of the video file's bytes (cached): with clip_end and the frame
-        spec it names the sampled frames exactly, without decoding anything."""
-        path = Path(video_path)
-        digest = self._digests.get(path)
+        """SHA-256 of the video file's bytes: with clip_end and the frame spec it names
+        the sampled frames exactly, without decoding anything."""
+        from roboreward_bench.data.content_hash import video_sha256
+
+        try:
+            digest = video_sha256(Path(video_path))
+        except OSError as exc:
+            raise VideoError(f"{video_path}: unreadable video file ({exc.strerror or exc})") from None
         if digest is None:
-            try:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            except FileNotFoundError:
-                raise VideoError(f"{path}: video file not found") from None
-            except OSError as exc:
-                raise VideoError(f"{path}: unreadable video file ({exc.strerror or exc})") from None
-            self._digests[path] = digest
+            raise VideoError(f"{video_path}: video file not found")
         return digest
 
     def _rgb(self, frame) -> np.ndarray:
