@@ -45,10 +45,12 @@ class ModelInfo:
 @dataclass(frozen=True)
 class Counts:
     items: int = _doc("items scored")
-    invalid: int = _doc("answers the parser could not read (scored with the maximum penalty)")
-    errors: int = _doc("items with no answer at all (scored like invalid)")
+    invalid: int = _doc("items scored with the task's penalty: invalid answers plus errored items")
+    errors: int = _doc("items with no answer at all: request failed, timed out, video unreadable (retried on re-run)")
     episodes: int = _doc("distinct videos (bootstrap clusters)", default=0)
     subsets: int = _doc("macro-averaging subsets", default=0)
+    invalid_reasons: dict[str, int] = _doc("invalid answers by reason: empty, refused, truncated, no_number "
+                                           "(an answer, not an error)", default_factory=dict)
 
 
 @dataclass(frozen=True)
