@@ -50,6 +50,7 @@ def prepare(items: Sequence[Item], sampler: FrameSampler, prompt_id: str, video_
     frames are decoded, so a cached re-run costs the cache reads.
     """
     frames_spec = sampler.spec.describe()
+    sampler.plan((item.video_path, item.clip_end) for item in items)
     for item in items:
         try:
             content_hash = request_hash(item, prompt_id, video_position, frames_spec,
@@ -62,6 +63,8 @@ def prepare(items: Sequence[Item], sampler: FrameSampler, prompt_id: str, video_
         except RRBenchError as exc:
             yield WorkItem(item, None, str(exc))
             continue
+        finally:
+            sampler.done(item.video_path, item.clip_end)
         yield WorkItem(item, build_request(item, frames, prompt_id, video_position, content_hash), None)
 
 
