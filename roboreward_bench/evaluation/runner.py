@@ -19,6 +19,7 @@ from roboreward_bench.errors import RRBenchError
 from roboreward_bench.evaluation.selection import select_items
 from roboreward_bench.frames.sampler import FrameSampler
 from roboreward_bench.models.base import ModelContext, Response, RewardModel
+from roboreward_bench.models.redaction import redact_data
 from roboreward_bench.parsing import get_parser
 from roboreward_bench.prompts import build_request, request_hash
 from roboreward_bench.requests import Request
@@ -202,6 +203,7 @@ def pending(items: Sequence[Item], output_dir: Path, fresh: bool) -> PendingRun:
 def check_run_file(output_dir: Path, identity: dict[str, Any], fresh: bool) -> None:
     """Refuse to mix runs: an output folder belongs to one task/model/settings identity."""
     path = output_dir / RUN_FILE
+    identity = redact_data(identity)  # compared as written: nothing secret reaches run.json
     if path.exists() and not fresh:
         previous = json.loads(path.read_text(encoding="utf-8"))
         if previous != identity:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Iterable
 
 from roboreward_bench.errors import PredictionsError
+from roboreward_bench.models.redaction import redact
 
 PREDICTIONS_FILE = "predictions.jsonl"
 
@@ -49,6 +50,9 @@ class PredictionRecord:
     def to_json(self) -> str:
         """One line of JSON, without a trailing newline."""
         row = asdict(self)
+        for key in ("error", "refusal"):  # messages can quote a URL with credentials or a key
+            if row[key]:
+                row[key] = redact(row[key])
         if self.score_probs is not None:
             row["score_probs"] = list(self.score_probs)
         return json.dumps(row, ensure_ascii=False, allow_nan=False)

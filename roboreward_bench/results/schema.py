@@ -79,9 +79,11 @@ class RunResults:
         return asdict(self)
 
     def write(self, path: Path) -> None:
-        """Write atomically (temp file + rename), so a crash never leaves half a file."""
+        """Write atomically (temp file + rename), so a crash never leaves half a file; secrets are masked."""
+        from roboreward_bench.models.redaction import redact_data
+
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        tmp.write_text(json.dumps(redact_data(self.to_dict()), indent=2, allow_nan=False) + "\n", encoding="utf-8")
         tmp.replace(path)
 
 
