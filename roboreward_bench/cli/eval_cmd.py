@@ -42,7 +42,7 @@ def eval_command(task: str, model: str, model_args: str, data_dir: Path | None, 
     config = EvalConfig(task=task, model=model, model_args=parse_model_args(model_args), data_dir=data_dir,
                         limit=limit, num_frames=num_frames, output_dir=output_dir, output_root=output_root,
                         seed=seed, shard=parse_shard(shard), fresh=fresh, use_cache=not no_cache,
-                        cache_path=cache_path, progress=not no_progress)
+                        cache_path=cache_path, progress=not no_progress, allow_errors=allow_errors)
     outcome = evaluate(config)
     print_results(outcome.results, by_subset)
     click.echo(f"\nwrote {outcome.output_dir / 'results.json'} and predictions.jsonl")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
+from roboreward_bench import interrupt
 from roboreward_bench.answers import judge_answer
 from roboreward_bench.data.items import Item
 from roboreward_bench.errors import RRBenchError
@@ -146,6 +147,8 @@ def run_model(model: RewardModel, work: Iterator[WorkItem], parser_name: str, wr
     """Feed prepared work to the model in batches and append each record as it completes."""
     parse = get_parser(parser_name)
     for batch in batched(work, max(1, int(getattr(model, "batch_size", 1)))):
+        if interrupt.requested():  # Ctrl-C: no new requests
+            raise KeyboardInterrupt
         for unit in batch:
             if unit.error is not None:
                 writer.write(error_record(unit.item.item_id, unit.error))

@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
+from roboreward_bench import interrupt
 from roboreward_bench.errors import ModelError
 from roboreward_bench.models.base import ModelContext, Response, Usage, fingerprint_of
 from roboreward_bench.models.media import jpeg_data_uri, mp4_data_uri, request_problem
@@ -161,8 +162,11 @@ class OpenAIRewardModel:
         if not requests:
             return []
         workers = min(self.settings.concurrency, len(requests))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rrbench-openai") as pool:
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rrbench-openai")
+        try:
             return list(pool.map(self._answer, requests))
+        finally:  # on Ctrl-C, do not wait for requests in flight (the CLI exits without them)
+            pool.shutdown(wait=not interrupt.requested(), cancel_futures=True)
 
     # -- one request -----------------------------------------------------
 
@@ -188,9 +192,10 @@ class OpenAIRewardModel:
                     retries = f" (after {attempt} retries)" if attempt else ""
                     return Response(request.item_id, "", error=self._redact.one_line(exc) + retries,
                                     latency_s=time.perf_counter() - start)
+                if interrupt.requested() or interrupt.wait(delay):  # Ctrl-C: cancelled, never retried
+                    return Response(request.item_id, "", error="cancelled by Ctrl-C")
                 attempt += 1
                 self._count(retries=1)
-                time.sleep(delay)
         return self._response(request, completion, time.perf_counter() - start)
 
     def _get_client(self):
