@@ -67,8 +67,14 @@ def test_broken_videos_are_errors_scored_with_max_penalty(tmp_path):
     good = (dataset / "gamma/episode_2.mp4").read_bytes()
     (dataset / "gamma/episode_2.mp4").write_bytes(good[: len(good) // 3])
     (dataset / "alpha/episode_3.mp4").unlink()
-    process = run_eval(dataset, tmp_path / "run")
-    assert process.returncode == 1
+    # Missing and empty videos stop the run before any model is built ...
+    refused = run_eval(dataset, tmp_path / "refused")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "4 of 20 items have an unusable video" in refused.stderr and "beta/episode_1.mp4: empty" in refused.stderr
+    assert not (tmp_path / "refused").exists()
+    # ... unless errors are allowed; a video that decodes short fails its items at sampling time.
+    process = run_eval(dataset, tmp_path / "run", "--allow-errors")
+    assert process.returncode == 0
     assert "Traceback" not in process.stderr
     results, records = load(tmp_path / "run")
     failed = {r.item_id for r in records if r.error}
@@ -77,9 +83,6 @@ def test_broken_videos_are_errors_scored_with_max_penalty(tmp_path):
     for item_id in failed:
         assert item_id in process.stderr
     assert results["counts"]["errors"] == 6 and results["counts"]["items"] == 20
-    # Errors score as the maximum penalty: the constant answer that matches every label
-    # elsewhere still loses exactly 4 per errored item.
-    assert run_eval(dataset, tmp_path / "again", "--allow-errors").returncode == 0
 
 
 def test_errored_items_never_score_better_than_answers(tmp_path):

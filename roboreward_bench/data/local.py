@@ -67,13 +67,16 @@ def load_local_dataset(root: Path | str, default_split: str = "test") -> LocalDa
     items: list[Item] = []
     problems: list[str] = []
     first_line: dict[str, int] = {}
-    with open(metadata, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
+    with open(metadata, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
                 continue
             where = f"{metadata}:{number}"
             try:
-                item = _item_from_row(json.loads(line), root, default_split, where)
+                item = _item_from_row(json.loads(raw.decode("utf-8")), root, default_split, where)
+            except UnicodeDecodeError as exc:
+                problems.append(f"{where}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save the file as UTF-8")
+                continue
             except json.JSONDecodeError as exc:
                 problems.append(f"{where}: not valid JSON ({exc.msg})")
                 continue

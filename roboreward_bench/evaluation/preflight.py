@@ -58,8 +58,9 @@ def check_videos(items: Sequence[Item], allow_errors: bool = False) -> None:
 def os_problem(exc: OSError, path: Path | str, doing: str) -> RRBenchError:
     """One line for an OS failure on ``path``: what happened and what to do."""
     path = exc.filename or path
-    if exc.errno == errno.ENOSPC or exc.errno == errno.EDQUOT:
-        return RRBenchError(f"{path}: disk full while {doing}; free some space and run the same command "
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        what = "file too large for this file system or limit" if exc.errno == errno.EFBIG else "disk full"
+        return RRBenchError(f"{path}: {what} while {doing}; free some space and run the same command "
                             "again to resume")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return RRBenchError(f"{path}: permission denied while {doing}; choose a writable --output-dir "

@@ -33,7 +33,12 @@ class RunLock:
             import fcntl
         except ImportError:  # no flock on this platform: run unlocked, as before
             return self
-        handle = open(self.path, "a+", encoding="utf-8")
+        try:
+            handle = open(self.path, "a+", encoding="utf-8")
+        except OSError as exc:
+            from roboreward_bench.evaluation.preflight import os_problem
+
+            raise os_problem(exc, self.path.parent, "locking the run folder") from None
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

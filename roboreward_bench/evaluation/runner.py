@@ -208,13 +208,31 @@ def check_run_file(output_dir: Path, identity: dict[str, Any], fresh: bool) -> N
     path = output_dir / RUN_FILE
     identity = redact_data(identity)  # compared as written: nothing secret reaches run.json
     if path.exists() and not fresh:
-        previous = json.loads(path.read_text(encoding="utf-8"))
+        previous = read_run_file(path)
         if previous != identity:
             changed = sorted(k for k in set(previous) | set(identity) if previous.get(k) != identity.get(k))
             raise RRBenchError(f"{output_dir}: holds a different run (differs in {', '.join(changed)}); "
                                "use --fresh to start over or another --output-dir")
     output_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(identity, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    tmp = path.with_name(RUN_FILE + ".tmp")  # atomic: a crash leaves the old run.json or the new one
+    tmp.write_text(json.dumps(identity, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def read_run_file(path: Path) -> dict[str, Any]:
+    """The identity recorded in run.json; a torn, empty or foreign file is one line saying what to do."""
+    advice = ("if this folder holds this same run, delete run.json to resume it; otherwise use --fresh "
+              "or another --output-dir")
+    try:
+        previous = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise RRBenchError(f"{path}: not UTF-8 text, so not a run.json rrbench wrote; {advice}") from None
+    except json.JSONDecodeError as exc:
+        state = "empty" if not path.read_bytes().strip() else f"torn or not JSON ({exc.msg})"
+        raise RRBenchError(f"{path}: {state}; {advice}") from None
+    if not isinstance(previous, dict):
+        raise RRBenchError(f"{path}: not a run description (expected a JSON object); {advice}")
+    return previous
 
 
 def processing_order(items: Sequence[Item]) -> list[Item]:

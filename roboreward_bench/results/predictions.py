@@ -106,18 +106,22 @@ def read_predictions(path: Path | str, allow_partial_last_line: bool = False) ->
         raise PredictionsError(f"{path}: no such predictions file")
     records: list[PredictionRecord] = []
     seen: dict[str, int] = {}
-    lines = path.read_text(encoding="utf-8").split("\n")
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
+    try:
+        lines = path.read_bytes().split(b"\n")
+    except OSError as exc:
+        raise PredictionsError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
             continue
         where = f"{path}:{number}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            is_last = all(not rest.strip() for rest in lines[number:])
+        is_last = all(not rest.strip() for rest in lines[number:])
+        try:  # line by line, so a line torn inside a multi-byte character is just a torn line
+            row = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             if allow_partial_last_line and is_last:
                 break
-            raise PredictionsError(f"{where}: not valid JSON ({exc.msg})") from None
+            problem = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else f"not valid JSON ({exc.msg})"
+            raise PredictionsError(f"{where}: {problem}") from None
         record = record_from_row(row, where)
         if record.item_id in seen:
             raise PredictionsError(f"{where}: duplicate item_id {record.item_id!r} (first on line {seen[record.item_id]})")

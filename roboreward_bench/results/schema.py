@@ -96,9 +96,13 @@ def load_results(path: Path | str) -> RunResults:
     """Read a results.json, with a one-line error for anything malformed."""
     path = Path(path)
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise PredictionsError(f"{path}: no such results file") from None
+    except IsADirectoryError:
+        raise PredictionsError(f"{path}: is a folder, not a results file") from None
+    except UnicodeDecodeError as exc:
+        raise PredictionsError(f"{path}: not UTF-8 text (byte offset {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise PredictionsError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
     if not isinstance(raw, dict) or raw.get("schema_version") != SCHEMA_VERSION:
