@@ -107,3 +107,11 @@ def test_submit_copy_masks_secrets_an_older_run_wrote(tmp_path):
     copied = _all_bytes(folder)
     assert PASSWORD.encode() not in copied and QUERY_TOKEN.encode() not in copied and KEY.encode() not in copied
     assert [json.loads(x)["item_id"] for x in (folder / "predictions.jsonl").read_text().splitlines()] == ["a", "b"]
+
+
+def test_results_keep_rrbench_fields_that_only_look_secret(small_dataset, tmp_path):
+    done = rrbench("eval", "--task", str(small_dataset), "--model", "random", "--limit", "3",
+                   "--output-dir", str(tmp_path / "run"), "--no-progress")
+    assert done.returncode == 0, done.stderr
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert results["task"]["spec"]["subset_key"] == "subset" and MASK not in json.dumps(results)

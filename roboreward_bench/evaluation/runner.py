@@ -206,7 +206,7 @@ def pending(items: Sequence[Item], output_dir: Path, fresh: bool) -> PendingRun:
 def check_run_file(output_dir: Path, identity: dict[str, Any], fresh: bool) -> None:
     """Refuse to mix runs: an output folder belongs to one task/model/settings identity."""
     path = output_dir / RUN_FILE
-    identity = redact_data(identity)  # compared as written: nothing secret reaches run.json
+    identity = redact_data(identity, by_name=False)  # compared as written: nothing secret reaches run.json
     if path.exists() and not fresh:
         previous = read_run_file(path)
         if previous != identity:

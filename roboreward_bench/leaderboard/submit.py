@@ -119,5 +119,7 @@ def _copy_redacted(run_dir: Path, folder: Path) -> None:
                 line = json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n"
             target.write(line)
     results = json.loads((run_dir / RESULTS_FILE).read_text(encoding="utf-8"))
-    (folder / RESULTS_FILE).write_text(json.dumps(redact_data(results), indent=2, allow_nan=False) + "\n",
-                                       encoding="utf-8")
+    if isinstance(results, dict):
+        results = {**redact_data(results, by_name=False),
+                   **({"model": redact_data(results["model"])} if "model" in results else {})}
+    (folder / RESULTS_FILE).write_text(json.dumps(results, indent=2, allow_nan=False) + "\n", encoding="utf-8")

@@ -64,14 +64,15 @@ def is_secret_name(name: str) -> bool:
     return bool(_SECRET_NAME.search(name)) and not _HARMLESS_NAME.search(name)
 
 
-def redact_data(value: Any) -> Any:
-    """A copy of JSON-like data with secret-named keys masked and every string redacted."""
+def redact_data(value: Any, by_name: bool = True) -> Any:
+    """A copy of JSON-like data with every string redacted and, with ``by_name``, the string values of
+    secret-named keys masked (use it on settings such as model args, not on rrbench's own fields)."""
     if isinstance(value, dict):
-        return {k: (MASK if isinstance(k, str) and is_secret_name(k) and v not in (None, "", MASK)
-                    and not isinstance(v, (bool, int, float, dict, list)) else redact_data(v))
+        return {k: (MASK if by_name and isinstance(k, str) and is_secret_name(k) and isinstance(v, str)
+                    and v not in ("", MASK) else redact_data(v, by_name))
                 for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [redact_data(v) for v in value]
+        return [redact_data(v, by_name) for v in value]
     return redact(value) if isinstance(value, str) else value
 
 

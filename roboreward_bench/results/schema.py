@@ -83,7 +83,9 @@ class RunResults:
         from roboreward_bench.models.redaction import redact_data
 
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(redact_data(self.to_dict()), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        data = self.to_dict()  # model settings are masked by name too; rrbench's own fields only as text
+        data = {**redact_data(data, by_name=False), "model": redact_data(data["model"])}
+        tmp.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
         tmp.replace(path)
 
 
