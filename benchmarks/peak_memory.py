@@ -30,8 +30,9 @@ def peak_rss_mb(command: list[str], pythonpath: Path) -> tuple[float, int]:
                "code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n"
                "print(json.dumps([resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code]))\n")
     env = {**os.environ, "PYTHONPATH": str(pythonpath)}
+    # cwd matters: ``python -m`` puts the working folder first on sys.path, ahead of PYTHONPATH.
     out = subprocess.run([sys.executable, "-c", wrapper, *command], capture_output=True, text=True, env=env,
-                         check=True)
+                         check=True, cwd=pythonpath)
     kilobytes, code = json.loads(out.stdout.strip().splitlines()[-1])
     return kilobytes / 1024, code
 

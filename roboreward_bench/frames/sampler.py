@@ -114,7 +114,11 @@ class FrameSampler:
         if end > last:
             raise VideoError(f"{video_path}: clip_end {end} is past the last frame {last}")
         indices = self.indices(end, decoded.fps)
-        rgb = np.stack([self._rgb(decoded.frames[i]) for i in indices])
+        first = self._rgb(decoded.frames[indices[0]])
+        rgb = np.empty((len(indices), *first.shape), dtype=first.dtype)  # filled in place: no stacked copy
+        rgb[0] = first
+        for slot, index in enumerate(indices[1:], start=1):
+            rgb[slot] = self._rgb(decoded.frames[index])
         return SampledFrames(frames=rgb, indices=tuple(indices), fps=decoded.fps, video_frames=decoded.count)
 
     def video_digest(self, video_path: Path) -> str:
@@ -180,6 +184,12 @@ class FrameSampler:
         if not planned:
             del self._planned[path]
             self._cache.pop(path, None)
+            return
+        held = self._cache.get(path)
+        if held is not None:  # keep only what the items still to come will use
+            still = self._wanted(path, planned[0], ())(held.count, held.fps)
+            for index in [i for i in held.frames if i not in still]:
+                del held.frames[index]
 
 
 def declared_frames(stream, container) -> tuple[int | None, str]:
