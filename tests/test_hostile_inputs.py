@@ -243,6 +243,24 @@ def _score_output_under_file(ws: Workspace) -> list:
             ws.root / "afile" / "results.json"]
 
 
+def _reviews(content: bytes, command: str = "stats") -> Setup:
+    def setup(ws: Workspace) -> list:
+        (ws.data / "reviews.jsonl").write_bytes(content)
+        return ["review", "stats", ws.data] if command == "stats" else \
+            ["review", "export", ws.data, "--out", ws.root / "exported"]
+    return setup
+
+
+def _export_over_file(ws: Workspace) -> list:
+    (ws.root / "exported").write_text("x")
+    return ["review", "export", ws.data, "--out", ws.root / "exported"]
+
+
+def _preview_under_file(ws: Workspace) -> list:
+    (ws.root / "afile").write_text("x")
+    return ["data", "preview", ws.data, "--out", ws.root / "afile" / "sheet.png", "--items", "2"]
+
+
 def _shards(ws: Workspace, capsys, model: str = "random") -> list[Path]:
     folders = []
     for i in (1, 2):
@@ -289,6 +307,17 @@ CASES: list[tuple[str, Setup, int, tuple[str, ...], bool]] = [
     ("meta-stats-bad-row", _meta(_row(0, reward="five"), command="stats"), 2, ("{data}/metadata.jsonl:1",), False),
     ("meta-review-bad-row", _meta(lambda lines: lines + ["not json"], command="review"), 2,
      ("{data}/metadata.jsonl:", "not valid JSON"), False),
+    # review and data commands
+    ("review-garbage-line", _reviews(b'{"item_id": "a"}\n{{{\n'), 2, ("{data}/reviews.jsonl:1",), False),
+    ("review-not-utf8-line", _reviews(b'\xff\xfe\n'), 2, ("{data}/reviews.jsonl:1", "not valid JSON"), False),
+    ("review-export-bad-log", _reviews(b'[1]\n', command="export"), 2, ("{data}/reviews.jsonl:1",), False),
+    ("review-export-over-file", _export_over_file, 2, ("{root}/exported",), False),
+    ("review-not-a-dataset", lambda ws: ["review", "stats", ws.root / "tasks"], 2, ("{root}/tasks",), False),
+    ("data-stats-unknown-task", lambda ws: ["data", "stats", "rrb-simm"], 2, ("rrb-simm", "Did you mean"), False),
+    ("data-stats-bad-yaml", lambda ws: (ws.yaml.write_text("name: t\nsource: {kind: local, path: ../data}\n"
+                                                           "frames: {num_frames: -2}\n"),
+                                        ["data", "stats", ws.yaml])[1], 2, ("{yaml}: frames.num_frames",), False),
+    ("data-preview-under-file", _preview_under_file, 2, ("{root}/afile",), False),
     # videos
     ("video-missing", _video("alpha/episode_0.mp4", "missing"), 2, ("{data}/alpha/episode_0.mp4: missing",), False),
     ("video-empty", _video("beta/episode_1.mp4", "empty"), 2, ("{data}/beta/episode_1.mp4: empty",), False),
