@@ -56,7 +56,14 @@ def _on_sigint(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def install() -> None:
-    """Use this module's SIGINT handling (main thread only; elsewhere Python's default stays)."""
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, _on_sigint)
+def install() -> object:
+    """Use this module's SIGINT handling (main thread only); returns the previous handler to restore."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, _on_sigint)
+
+
+def restore(previous: object) -> None:
+    """Put back the SIGINT handler :func:`install` replaced (for callers that run the CLI in-process)."""
+    if previous is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, previous)

@@ -68,7 +68,7 @@ def cli(argv: list[str] | None = None) -> None:
     from roboreward_bench.models.redaction import install_log_redaction, redact
 
     install_log_redaction()
-    interrupt.install()
+    previous_handler = interrupt.install()
     try:
         _group.main(args=argv, prog_name="rrbench", standalone_mode=False)
     except RRBenchError as exc:
@@ -90,6 +90,8 @@ def cli(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    finally:
+        interrupt.restore(previous_handler)
 
 
 if __name__ == "__main__":
