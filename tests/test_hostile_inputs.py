@@ -520,3 +520,23 @@ def test_validate_reports_hostile_submission_files(tmp_path, capsys):
     assert any(str(latin / "submission.yaml") in line and "UTF-8" in line for line in report.splitlines()), report
     assert any(str(torn / "predictions.jsonl") in line for line in report.splitlines()), report
     assert not any(str(good) in line and "error" in line.lower() for line in report.splitlines()), report
+
+
+def test_user_aliases_file_not_utf8_is_one_line(ws, capsys, monkeypatch):
+    from roboreward_bench.models.aliases import USER_ALIASES_ENV
+
+    aliases = ws.root / "aliases.yaml"
+    aliases.write_bytes(b"mine:\n  spec: hf:caf\xe9\n")
+    monkeypatch.setenv(USER_ALIASES_ENV, str(aliases))
+    code, _, err = run_cli(eval_argv(ws, model="mine"), capsys)
+    assert code == 2 and "Traceback" not in err
+    assert [line for line in err.splitlines() if line.startswith("rrbench: error:")] == [
+        f"rrbench: error: {aliases}: not UTF-8 text; save the aliases file as UTF-8"]
+
+
+def test_manifest_not_utf8_is_one_line(ws, capsys):
+    (ws.data / "SHA256SUMS").write_bytes(b"\xff" * 70 + b"  alpha/episode_0.mp4\n")
+    code, out, err = run_cli(["data", "verify", ws.data, "--no-progress"], capsys)
+    assert code == 1 and "Traceback" not in out + err  # verify reports problems, one line each, and exits 1
+    assert [line.strip() for line in out.splitlines() if "SHA256SUMS:" in line and "UTF-8" in line] == [
+        f"{ws.data}/SHA256SUMS: not UTF-8 text (byte offset 0); regenerate it with sha256sum"], out
