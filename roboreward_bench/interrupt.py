@@ -22,6 +22,14 @@ GRACE_SECONDS = 4.0
 CANCELLED = threading.Event()
 
 
+class InterruptedBatch(KeyboardInterrupt):
+    """Ctrl-C during a batch, carrying the responses that had already arrived (so they are saved)."""
+
+    def __init__(self, answered: list) -> None:
+        super().__init__()
+        self.answered = answered
+
+
 def requested() -> bool:
     """Whether the user asked the run to stop."""
     return CANCELLED.is_set()

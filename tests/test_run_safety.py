@@ -76,9 +76,10 @@ def test_second_writer_is_refused_naming_the_holder_and_a_dead_holder_does_not_b
 def test_first_ctrl_c_stops_within_five_seconds_resumably_without_retrying(small_dataset, tmp_path):
     out = tmp_path / "run"
     # Two quick answers, then a server that hangs; default settings would retry a timeout 5 times.
+    # All in one batch (4 × concurrency): the two answers that arrived must still be saved.
     with LoopbackServer(plan=[Reply(text="ANSWER: 3")] * 2, default=Reply(delay=60)) as server:
-        process = _start(_args(server, small_dataset, out, timeout=30, batch_size=2))
-        _wait_for(lambda: _lines(out / "predictions.jsonl") >= 2 and server.in_flight >= 2)
+        process = _start(_args(server, small_dataset, out, timeout=30, concurrency=4))
+        _wait_for(lambda: len(server.seen) >= 6 and server.in_flight >= 4)
         asked = len(server.seen)
         started = time.monotonic()
         process.send_signal(signal.SIGINT)

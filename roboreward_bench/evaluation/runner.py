@@ -172,6 +172,10 @@ def run_model(model: RewardModel, work: Iterator[WorkItem], parser_name: str, wr
             started = time.perf_counter()
             try:
                 responses = model.generate(ready)
+            except interrupt.InterruptedBatch as stop:  # Ctrl-C: save the answers that arrived, then stop
+                for response in stop.answered:
+                    writer.write(to_record(response, parse))
+                raise
             except Exception as exc:  # one bad batch must not end the run
                 message = f"model failed on this batch: {type(exc).__name__}: {exc}".splitlines()[0]
                 responses = [Response(item_id=r.item_id, raw_text="", error=message) for r in ready]

@@ -163,8 +163,12 @@ class OpenAIRewardModel:
             return []
         workers = min(self.settings.concurrency, len(requests))
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rrbench-openai")
+        futures = [pool.submit(self._answer, request) for request in requests]
         try:
-            return list(pool.map(self._answer, requests))
+            return [future.result() for future in futures]
+        except KeyboardInterrupt:  # keep what already arrived; abandon the rest
+            arrived = [f.result() for f in futures if f.done() and not f.cancelled() and f.exception() is None]
+            raise interrupt.InterruptedBatch([r for r in arrived if r.error is None]) from None
         finally:  # on Ctrl-C, do not wait for requests in flight (the CLI exits without them)
             pool.shutdown(wait=not interrupt.requested(), cancel_futures=True)
 
