@@ -130,3 +130,14 @@ def test_tiny_qwen_empty_answers_do_not_fail_the_run(small_dataset, tmp_path):
     assert results["counts"]["invalid_reasons"]["empty"] == 3 and results["counts"]["errors"] == 0
     assert all(r.raw_text == "" and r.error is None and r.finish_reason == "stop"
                for r in read_predictions(out / "predictions.jsonl"))
+
+
+def test_tiny_qwen_cut_by_max_new_tokens_is_truncated_not_an_error(small_dataset, tmp_path):
+    out = tmp_path / "run"
+    done = rrbench("eval", "--task", str(small_dataset), "--model", f"hf:{tiny_model_dir('qwen2.5-vl')}",
+                   "--model-args", "max_new_tokens=2", "--limit", "2", "--output-dir", str(out), "--no-cache",
+                   "--no-progress", env={"HF_HUB_OFFLINE": "1"})
+    assert done.returncode == 0, done.stderr
+    records = read_predictions(out / "predictions.jsonl")
+    assert all(r.error is None and r.completion_tokens == 2 and r.finish_reason == "length" for r in records)
+    assert all(r.valid or r.invalid_reason == "truncated" for r in records)
