@@ -141,3 +141,17 @@ def test_tiny_qwen_cut_by_max_new_tokens_is_truncated_not_an_error(small_dataset
     records = read_predictions(out / "predictions.jsonl")
     assert all(r.error is None and r.completion_tokens == 2 and r.finish_reason == "length" for r in records)
     assert all(r.valid or r.invalid_reason == "truncated" for r in records)
+
+
+def test_a_cached_truncated_answer_keeps_its_reason(small_dataset, tmp_path):
+    cache = tmp_path / "cache.sqlite"
+    with LoopbackServer(default=Reply(body=_truncated_body)) as server:
+        args = ["eval", "--task", str(small_dataset), "--model", "openai:test-model", "--model-args",
+                f"base_url={server.base_url},max_retries=0", "--limit", "3", "--output-dir", str(tmp_path / "run"),
+                "--cache-path", str(cache), "--no-progress"]
+        assert rrbench(*args).returncode == 0
+        asked = len(server.seen)
+        again = rrbench(*args, "--fresh")
+    assert again.returncode == 0 and len(server.seen) == asked  # served from the cache
+    records = read_predictions(tmp_path / "run" / "predictions.jsonl")
+    assert all(r.cached and r.invalid_reason == "truncated" and r.finish_reason == "length" for r in records)

@@ -24,7 +24,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from roboreward_bench.answers import TRUNCATED_FINISH_REASONS
 from roboreward_bench.errors import RRBenchError
 from roboreward_bench.models.base import Response, RewardModel, Usage
 from roboreward_bench.requests import Request
@@ -43,6 +42,11 @@ CREATE TABLE IF NOT EXISTS responses (
     completion_tokens INTEGER NOT NULL,
     created REAL NOT NULL
 )"""
+
+
+_INSERT = ("INSERT OR REPLACE INTO responses (key, model_fingerprint, task_fingerprint, item_id, raw_text, "
+           "score_probs, latency_s, prompt_tokens, completion_tokens, created, finish_reason) "
+           "VALUES (?,?,?,?,?,?,?,?,?,?,?)")
 
 
 def default_cache_path() -> Path:
@@ -68,10 +72,8 @@ def probe_key(model_fingerprint: str, task_fingerprint: str, item_id: str, promp
 
 
 def is_cacheable(response: Response) -> bool:
-    """Only complete answers are worth replaying: not errors, and not empty, refused or cut-off answers
-    (the cache does not keep the finish reason that would say why they were invalid)."""
-    return (response.error is None and bool(response.raw_text.strip()) and not response.refusal
-            and response.finish_reason not in TRUNCATED_FINISH_REASONS)
+    """Answers with text are worth replaying (with their finish reason); errors, empty and refused ones are not."""
+    return response.error is None and bool(response.raw_text.strip()) and not response.refusal
 
 
 class ResponseCache:
@@ -87,6 +89,9 @@ class ResponseCache:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
             self._db.execute(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(responses)")}
+            if "finish_reason" not in columns:  # caches written before finish reasons were kept
+                self._db.execute("ALTER TABLE responses ADD COLUMN finish_reason TEXT")
             # Damaged pages can make lookups silently miss; check the structure once per open.
             verdict = self._db.execute("PRAGMA quick_check(1)").fetchone()[0]
             if verdict != "ok":
@@ -143,7 +148,8 @@ class ResponseCache:
                 chunk = unique[start:start + 500]
                 marks = ",".join("?" * len(chunk))
                 rows = self._db.execute(
-                    f"SELECT key, item_id, raw_text, score_probs, latency_s, prompt_tokens, completion_tokens "
+                    f"SELECT key, item_id, raw_text, score_probs, latency_s, prompt_tokens, completion_tokens, "
+                    f"finish_reason "
                     f"FROM responses WHERE key IN ({marks})", chunk).fetchall()
                 for row in rows:
                     response = _row_to_response(row)
@@ -155,7 +161,7 @@ class ResponseCache:
         """Store ``(key, model_fp, task_fp, response)`` entries in one transaction; returns how many."""
         rows = [(key, model_fp, task_fp, r.item_id, r.raw_text,
                  json.dumps(list(r.score_probs)) if r.score_probs is not None else None,
-                 float(r.latency_s), r.usage.prompt_tokens, r.usage.completion_tokens, time.time())
+                 float(r.latency_s), r.usage.prompt_tokens, r.usage.completion_tokens, time.time(), r.finish_reason)
                 for key, model_fp, task_fp, r in entries if is_cacheable(r)]
         if not rows:
             return 0
@@ -165,7 +171,7 @@ class ResponseCache:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
-                    self._db.executemany("INSERT OR REPLACE INTO responses VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
+                    self._db.executemany(_INSERT, rows)
                     self._db.execute("COMMIT")
                 except BaseException:
                     self._db.execute("ROLLBACK")
@@ -194,7 +200,7 @@ def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
 
 def _row_to_response(row: tuple) -> Response | None:
     """A stored row as a Response, or None if the row is unusable (then it is a miss)."""
-    _, item_id, raw_text, probs_json, latency, prompt_tokens, completion_tokens = row
+    _, item_id, raw_text, probs_json, latency, prompt_tokens, completion_tokens, finish_reason = row
     probs = None
     if probs_json is not None:
         try:
@@ -207,7 +213,8 @@ def _row_to_response(row: tuple) -> Response | None:
     if not isinstance(raw_text, str) or not raw_text.strip():
         return None
     return Response(item_id=item_id, raw_text=raw_text, score_probs=probs, latency_s=float(latency or 0.0),
-                    usage=Usage(int(prompt_tokens or 0), int(completion_tokens or 0)), cached=True)
+                    usage=Usage(int(prompt_tokens or 0), int(completion_tokens or 0)), cached=True,
+                    finish_reason=finish_reason if isinstance(finish_reason, str) else None)
 
 
 class CachedModel:
