@@ -16,6 +16,7 @@ import click
 from roboreward_bench.data.items import LABELS, Item
 
 GENERATOR = "rrb-sim"
+GENERATORS = (GENERATOR, "rrb-libero")
 _SHOWN = 30
 
 
@@ -25,20 +26,25 @@ def data_group() -> None:
 
 
 @data_group.command("build")
-@click.argument("name", type=click.Choice([GENERATOR]))
+@click.argument("name", type=click.Choice(GENERATORS))
 @click.option("--split", type=click.Choice(["train", "val", "test", "dev"]), required=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Dataset folder to write (resumes if present).")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option("--groups", type=click.IntRange(min=1), help="Groups (initial states) per task; default per split.")
-@click.option("--tasks", help="Comma-separated Meta-World tasks (default: the split's tasks).")
+@click.option("--tasks", help="Comma-separated tasks (Meta-World names, or rrb-libero keys such as goal-8).")
 @click.option("--keep-records", is_flag=True, help="Keep the per-episode records in OUT/.build after a full build.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def build_command(name: str, split: str, out: Path, workers: int, groups: int | None, tasks: str | None,
                   keep_records: bool, no_progress: bool) -> None:
-    """Generate a split of rrb-sim deterministically from its seeds."""
+    """Generate a split of rrb-sim or rrb-libero deterministically from its seeds."""
+    chosen = tuple(t.strip() for t in tasks.split(",") if t.strip()) if tasks else None
+    if name == "rrb-libero":
+        from roboreward_bench.cli.libero_build import build_libero
+
+        build_libero(split, out, workers, groups, chosen, progress=not no_progress)
+        return
     from roboreward_bench.sim.build import build_split
 
-    chosen = tuple(t.strip() for t in tasks.split(",") if t.strip()) if tasks else None
     report = build_split(split, out, workers=workers, groups_per_task=groups, tasks=chosen,
                          progress=not no_progress, keep_records=keep_records)
     click.echo(f"{name} {split}: {report.planned} episodes planned, {report.ran} generated, "
