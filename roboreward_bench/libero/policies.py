@@ -8,7 +8,8 @@ the episode seed and the spec, so an episode replays exactly.
 - ``noisy``: expert plus Gaussian noise of std ``sigma`` on the translation;
 - ``stalled``: the expert until step ``at``, then the arm holds still;
 - ``released``: the first pick-and-place opens the gripper ``release_at`` of the way to the target;
-- ``wrong-object``: the first pick-and-place moves another object of the same kind;
+- ``wrong-object``: the first pick-and-place moves another object of the same kind, or where the
+  scene has none, the object of another goal of the scene (a plausible distractor);
 - ``wrong-place``: the first pick-and-place goes to the receptacle nearest the right one;
 - ``partial``: only the first goal of a two-goal task.
 """
@@ -41,7 +42,7 @@ def _category(name: str) -> str:
     return re.sub(r"_\d+$", "", name)
 
 
-def _skills(goal: list[tuple[str, list[str]]], spec: dict, inner) -> list:
+def _skills(goal: list[tuple[str, list[str]]], spec: dict, inner, distractors: list[str]) -> list:
     for pred, _args in goal:
         if pred not in SKILLED_PREDICATES:
             raise UnsupportedGoal(f"no scripted skill for the BDDL predicate {pred!r}")
@@ -56,9 +57,10 @@ def _skills(goal: list[tuple[str, list[str]]], spec: dict, inner) -> list:
         release_at = None
         if i == 0 and kind == "wrong-object":
             others = sorted(o for o in inner.objects_dict if o != obj and _category(o) == _category(obj))
+            others = others or [d for d in distractors if d != obj and d in inner.objects_dict]
             if not others:
-                raise NotApplicable(f"no other {_category(obj)} in the scene")
-            obj = others[0]
+                raise NotApplicable(f"no other {_category(obj)} and no distractor in the scene")
+            obj = others[int(spec.get("pick", 0)) % len(others)]
         if i == 0 and kind == "wrong-place":
             target = _near_miss(inner, obj, target)
         if i == 0 and kind == "released":
@@ -83,9 +85,11 @@ def rng_seed(seed: int, spec: dict) -> int:
     return zlib.crc32(json.dumps([seed, spec], sort_keys=True).encode())
 
 
-def make_policy(spec: dict, goal, inner, seed: int) -> Callable[[Snapshot, int], np.ndarray]:
-    """``(snapshot, step) -> action`` for one episode of a task whose goal atoms are ``goal``."""
-    skills = _skills(goal, spec, inner)
+def make_policy(spec: dict, goal, inner, seed: int,
+                distractors: list[str] = ()) -> Callable[[Snapshot, int], np.ndarray]:
+    """``(snapshot, step) -> action`` for one episode of a task whose goal atoms are ``goal``;
+    ``distractors`` are objects other goals of the scene move (for ``wrong-object``)."""
+    skills = _skills(goal, spec, inner, sorted(distractors))
     rng = np.random.default_rng(rng_seed(seed, spec))
     delay = int(spec.get("delay", 0))
     state = {"index": 0, "gripper": -1.0}

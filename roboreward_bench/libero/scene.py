@@ -107,13 +107,28 @@ def position(inner, name: str) -> np.ndarray:
     return inner.sim.data.get_site_xpos(name).copy()
 
 
+class _LazyBoxes(dict):
+    """Bounding boxes of bodies, computed on first use in a step (a skill needs two or three)."""
+
+    def __init__(self, inner) -> None:
+        super().__init__()
+        self._inner = inner
+
+    def __missing__(self, name: str) -> Box:
+        inner = self._inner
+        box = _body_box(inner.sim.model._model, inner.sim.data._data, inner.obj_body_id[name])
+        self[name] = box
+        return box
+
+    def get(self, name, default=None):
+        return self[name] if name in self._inner.obj_body_id else default
+
+
 def snapshot(inner, obs: dict, names: list[str]) -> Snapshot:
-    """The skill's view: end effector, finger opening, positions and boxes of ``names``."""
-    model, data = inner.sim.model._model, inner.sim.data._data
-    boxes = {n: _body_box(model, data, inner.obj_body_id[n]) for n in names if n in inner.obj_body_id}
+    """The skill's view: end effector, finger opening, positions of ``names`` and boxes of bodies."""
     grip = obs["robot0_gripper_qpos"]
     return Snapshot(eef=np.asarray(obs["robot0_eef_pos"], dtype=float), grip=float(grip[0] - grip[1]),
-                    pos={n: position(inner, n) for n in names}, boxes=boxes)
+                    pos={n: position(inner, n) for n in names}, boxes=_LazyBoxes(inner))
 
 
 def evaluate(inner, pred: str, args: list[str]) -> bool:

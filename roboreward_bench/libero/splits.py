@@ -20,7 +20,7 @@ STRIDE = 5                 # one frame every 5 control steps (20 Hz control, 4 H
 FPS = 10
 SIZE = 256
 CAMERAS = ("agentview", "wrist")
-HORIZON_PER_GOAL = {1: 200, 2: 360, 3: 480}
+HORIZON_PER_GOAL = {1: 220, 2: 380, 3: 500}
 MAX_DELAY = 40             # expert starts after 0..MAX_DELAY idle steps: when levels are reached varies
 
 
@@ -34,7 +34,7 @@ class SplitPlan:
 
 
 SPLITS = {
-    "test": SplitPlan("test", 0, 4, False),
+    "test": SplitPlan("test", 0, 3, False),
     "dev": SplitPlan("dev", 45, 1, False, target_items=100),
     "train": SplitPlan("train", 15, 20, True),
     "val": SplitPlan("val", 40, 4, True),
@@ -60,11 +60,15 @@ def default_tasks(split: str) -> tuple[str, ...]:
     return tuple(sorted(chosen))
 
 
-def _has_sibling(key: str) -> bool:
+def has_distractor(key: str) -> bool:
+    """The scene holds another object of the goal object's kind, or one another goal of the scene moves."""
     info = task(key)
     obj = info.goal[0][1][0]
     kind = obj.rsplit("_", 1)[0]
-    return any(o != obj and o.rsplit("_", 1)[0] == kind for o in info.objects)
+    if any(o != obj and o.rsplit("_", 1)[0] == kind for o in info.objects):
+        return True
+    return any(p in ("on", "in") and a[0] != obj and a[0] in info.objects
+               for m in scene_mates(key) for p, a in task(m).goal)
 
 
 def group_policies(split: str, key: str, init: int) -> list[dict]:
@@ -76,8 +80,10 @@ def group_policies(split: str, key: str, init: int) -> list[dict]:
         {"kind": "noisy", "sigma": float(rng.choice([0.5, 0.8, 1.2])), "delay": delay()},
         {"kind": "stalled", "at": int(rng.choice([25, 40, 55, 70, 90])), "delay": delay()},
         {"kind": "released", "release_at": float(rng.choice([0.2, 0.45, 0.7])), "delay": delay()},
-        {"kind": "wrong-object" if _has_sibling(key) else "wrong-place", "delay": delay()},
+        {"kind": "wrong-place", "delay": delay()},
     ]
+    if has_distractor(key):
+        policies.append({"kind": "wrong-object", "pick": int(rng.integers(0, 4)), "delay": delay()})
     if len(task(key).goal) > 1:
         policies.append({"kind": "partial", "delay": delay()})
     return policies
@@ -91,6 +97,8 @@ def policy_tag(policy: dict) -> str:
         return f"stalled{policy['at']}"
     if kind == "released":
         return f"released{policy['release_at']:g}"
+    if kind == "wrong-object":
+        return f"wrong-object{policy.get('pick', 0)}"
     return kind
 
 

@@ -109,7 +109,8 @@ def play(task_env: TaskEnv, spec: dict, render: bool = True) -> dict:
     atoms = _atoms_of(inner, goals)
     names = sorted({n for _p, args in atoms.values() for n in args} | set(inner.objects_dict))
     obs = task_env.reset(spec["init"])
-    policy = make_policy(spec["policy"], task_env.goal, inner, spec["seed"])
+    distractors = [a[0] for k, v in goals.items() if k != spec["task"] for p, a in v if p in scene.PLACE_PREDICATES]
+    policy = make_policy(spec["policy"], task_env.goal, inner, spec["seed"], distractors)
     frames: dict[str, list] = {cam: [] for cam in spec["cameras"]}
     states = []
     step_time = render_time = 0.0
@@ -132,8 +133,8 @@ def play(task_env: TaskEnv, spec: dict, render: bool = True) -> dict:
     for key, q0 in start_q.items():
         pred, args = atoms[key]
         atom_table[key]["goal_q"] = scene.joint_goal(inner, pred, args[0], q0)
-    halves = {n: [round(float(v), 4) for v in b.half] for n, b in
-              scene.snapshot(inner, obs, names).boxes.items()}
+    boxes = scene.snapshot(inner, obs, names).boxes
+    halves = {n: [round(float(v), 4) for v in boxes[n].half] for n in names if n in inner.obj_body_id}
     record = {"spec": spec, "language": task_env.language, "atoms": atom_table,
               "goals": {k: [scene.atom_key(p, a) for p, a in v] for k, v in goals.items()},
               "half_sizes": halves, "states": states,
