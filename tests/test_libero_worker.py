@@ -56,12 +56,13 @@ def test_one_short_episode_records_states_and_both_cameras(worker_output):
     assert labels[0] == 1 and len(labels) == shown and all(1 <= v <= 5 for v in labels)
     # the arm moves toward the bowl within 30 steps; the bowl itself has not moved yet
     assert record["states"][-1]["eef"] != record["states"][0]["eef"]
+    assert spec["sizes"] == {"agentview": 320, "wrist": 256}
     for cam in ("agentview", "wrist"):
         path = out / spec["files"][cam]
         assert count_frames(path) == shown
         with av.open(str(path)) as container:
             frame = next(container.decode(video=0)).to_ndarray(format="rgb24")
-        assert frame.shape == (spec["size"], spec["size"], 3)
+        assert frame.shape == (spec["sizes"][cam], spec["sizes"][cam], 3)
     # upright agentview: the table (bright wood) fills the lower half, the darker wall the top rows
     with av.open(str(out / spec["files"]["agentview"])) as container:
         frame = next(container.decode(video=0)).to_ndarray(format="rgb24")

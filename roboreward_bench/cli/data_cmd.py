@@ -74,7 +74,7 @@ def verify_command(task: str, sample: int, replay_all: bool, seed: int, no_progr
         _echo_lines(report.hash_problems)
     else:
         click.echo(f"SHA256SUMS: {report.files_checked} files, all match")
-    if report.episodes_checked or report.failed_tasks:
+    if report.episodes_checked or report.failed_tasks:  # rrb-sim replays
         if report.mismatches:
             click.echo(f"labels: {len(report.mismatches)} item(s) differ after replaying "
                        f"{report.episodes_checked} episodes:")
@@ -84,9 +84,15 @@ def verify_command(task: str, sample: int, replay_all: bool, seed: int, no_progr
                        f"{report.items_checked} items, all frame labels identical")
         for name, message in sorted(report.failed_tasks.items()):
             click.echo(f"could not replay task {name}: {message}")
-    else:
+    libero_items = tuple(item for item in loaded.items if "libero_task" in item.metadata)
+    libero_ok = True
+    if libero_items:
+        from roboreward_bench.cli.libero_build import verify_libero_items
+
+        libero_ok = verify_libero_items(libero_items, None if replay_all else sample, seed)
+    elif not (report.episodes_checked or report.failed_tasks):
         click.echo("labels: no simulator-generated items to replay")
-    if not report.ok:
+    if not report.ok or not libero_ok:
         sys.exit(1)
 
 

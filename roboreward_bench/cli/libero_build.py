@@ -22,3 +22,23 @@ def build_libero(split: str, out: Path, workers: int, groups: int | None, tasks:
         click.echo(f"skipped task {task}: {message}", err=True)
     if report.failed_tasks or not report.complete:
         sys.exit(1)
+
+
+def verify_libero_items(items, sample: int | None, seed: int) -> bool:
+    """Replay rrb-libero episodes, print label and visibility results; True when all is well."""
+    from roboreward_bench.libero.verify import MIN_VISIBLE_PIXELS, MIN_VISIBLE_SHARE, verify_libero
+
+    report = verify_libero(items, sample, seed)
+    if report.mismatches:
+        click.echo(f"labels: {len(report.mismatches)} item(s) differ after replaying "
+                   f"{report.episodes_checked} LIBERO episodes:")
+        for line in report.mismatches[:30]:
+            click.echo(f"  {line}")
+    else:
+        click.echo(f"labels: {report.episodes_checked} LIBERO episodes replayed, {report.items_checked} items, "
+                   "all frame labels identical")
+    click.echo(f"visibility: {100 * report.visible_share:.1f}% of items show every decisive object with "
+               f">= {MIN_VISIBLE_PIXELS} px in their last frame (needs >= {100 * MIN_VISIBLE_SHARE:.0f}%)")
+    for name, message in sorted(report.failed_tasks.items()):
+        click.echo(f"could not replay task {name}: {message}")
+    return not report.mismatches and not report.failed_tasks and report.visible_share >= MIN_VISIBLE_SHARE

@@ -133,3 +133,44 @@ def snapshot(inner, obs: dict, names: list[str]) -> Snapshot:
 
 def evaluate(inner, pred: str, args: list[str]) -> bool:
     return bool(inner._eval_predicate([pred, *args]))
+
+
+def owner_body(inner, name: str) -> str | None:
+    """The object or fixture body that ``name`` is (or whose region it is)."""
+    if name in inner.obj_body_id:
+        return name
+    owners = [o for o in inner.obj_body_id if name.startswith(o + "_")]
+    return max(owners, key=len) if owners else None
+
+
+_ALL_GEOMS: dict[tuple[int, int], set[int]] = {}
+
+
+def _subtree_geoms(model, body_id: int) -> set[int]:
+    key = (id(model), body_id)
+    if key not in _ALL_GEOMS:
+        found = set()
+        for g in range(model.ngeom):
+            b = model.geom_bodyid[g]
+            while b not in (0, body_id):
+                b = model.body_parentid[b]
+            if b == body_id:
+                found.add(g)
+        _ALL_GEOMS[key] = found
+    return _ALL_GEOMS[key]
+
+
+def visible_pixels(inner, names: list[str], camera: str, size: int) -> dict[str, int]:
+    """Pixels of each named object (or a region's owner) in a segmentation render from ``camera``."""
+    seg = inner.sim.render(width=size, height=size, camera_name=camera, segmentation=True)
+    geom_ids = seg[..., 1][seg[..., 0] == 5]            # mjOBJ_GEOM
+    counts = np.bincount(geom_ids[geom_ids >= 0], minlength=inner.sim.model.ngeom)
+    model = inner.sim.model._model
+    found = {}
+    for name in names:
+        body = owner_body(inner, name)
+        if body is None:
+            continue
+        geoms = _subtree_geoms(model, inner.obj_body_id[body])
+        found[name] = int(sum(counts[g] for g in geoms))
+    return found

@@ -18,8 +18,8 @@ from roboreward_bench.libero.catalog import UNSEEN, scene_mates, task, tasks
 
 STRIDE = 5                 # one frame every 5 control steps (20 Hz control, 4 Hz shown)
 FPS = 10
-SIZE = 256
 CAMERAS = ("agentview", "wrist")
+SIZES = {"agentview": 320, "wrist": 256}   # px, square; the front view at the most detail allowed
 HORIZON_PER_GOAL = {1: 220, 2: 380, 3: 500}
 MAX_DELAY = 40             # expert starts after 0..MAX_DELAY idle steps: when levels are reached varies
 
@@ -109,7 +109,7 @@ def episode_spec(split: str, key: str, init: int, policy: dict) -> dict:
     mates = {m: [[p, list(a)] for p, a in task(m).goal] for m in scene_mates(key)}
     return {"task": key, "suite": info.suite, "index": info.index, "init": init, "seed": init,
             "policy": policy, "goals": mates, "cameras": list(CAMERAS),
-            "horizon": HORIZON_PER_GOAL.get(len(info.goal), 480), "stride": STRIDE, "size": SIZE, "fps": FPS,
+            "horizon": HORIZON_PER_GOAL.get(len(info.goal), 480), "stride": STRIDE, "size": SIZES["agentview"], "sizes": dict(SIZES), "fps": FPS,
             "group": f"{key}-i{init}", "split": split, "episode_id": episode_id,
             "files": {cam: f"{info.family}/{episode_id}{'' if cam == 'agentview' else '-' + cam}.mp4"
                       for cam in CAMERAS}}

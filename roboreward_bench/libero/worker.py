@@ -114,13 +114,18 @@ def play(task_env: TaskEnv, spec: dict, render: bool = True) -> dict:
     frames: dict[str, list] = {cam: [] for cam in spec["cameras"]}
     states = []
     step_time = render_time = 0.0
+    check = set(spec.get("check_frames", ()))
+    goal_names = sorted({n for _p, args in atoms.values() for n in args})
+    visible: dict[int, dict[str, int]] = {}
     for t in range(spec["horizon"] + 1):
         if t % spec["stride"] == 0:
+            if len(states) in check:
+                visible[len(states)] = scene.visible_pixels(inner, goal_names, CAMERAS["agentview"], spec["size"])
             states.append(_frame_state(inner, obs, atoms, names))
             if render:
                 started = time.perf_counter()
                 for cam in spec["cameras"]:
-                    frames[cam].append(task_env.render(cam, spec["size"]))
+                    frames[cam].append(task_env.render(cam, spec.get("sizes", {}).get(cam, spec["size"])))
                 render_time += time.perf_counter() - started
         if t == spec["horizon"]:
             break
@@ -137,7 +142,7 @@ def play(task_env: TaskEnv, spec: dict, render: bool = True) -> dict:
     halves = {n: [round(float(v), 4) for v in boxes[n].half] for n in names if n in inner.obj_body_id}
     record = {"spec": spec, "language": task_env.language, "atoms": atom_table,
               "goals": {k: [scene.atom_key(p, a) for p, a in v] for k, v in goals.items()},
-              "half_sizes": halves, "states": states,
+              "half_sizes": halves, "states": states, "visible": visible,
               "timing": {"step_s": round(step_time, 3), "render_s": round(render_time, 3)}}
     return {"record": record, "frames": frames}
 
@@ -166,9 +171,13 @@ def _write_json(path: Path, payload: dict) -> None:
 
 
 def run_job(job: dict) -> None:
-    """Play every episode of ``job`` whose record is missing; one env per task at a time."""
+    """Play every episode of ``job`` whose record is missing; one env per task at a time.
+
+    With ``"replay": true`` nothing is rendered or encoded: records go to ``OUT/replay`` (what
+    ``data verify`` compares, with segmentation counts at each spec's ``check_frames``)."""
     out = Path(job["out"])
-    records = out / ".build"
+    replay = bool(job.get("replay"))
+    records = out / ("replay" if replay else ".build")
     records.mkdir(parents=True, exist_ok=True)
     current: tuple[str, TaskEnv] | None = None
     failed: set[str] = set()
@@ -182,7 +191,7 @@ def run_job(job: dict) -> None:
                 if current is not None:
                     current[1].close()
                 current = (task, TaskEnv(spec["suite"], spec["index"]))
-            result = play(current[1], spec, render=True)
+            result = play(current[1], spec, render=not replay)
         except UnsupportedGoal as exc:
             failed.add(task)
             _write_json(records / f"failed-{task}.json", {"task": task, "message": str(exc)})
@@ -193,7 +202,7 @@ def run_job(job: dict) -> None:
                         {"task": task, "message": f"{type(exc).__name__}: {exc}"})
             current = None
             continue
-        for cam, frames in result["frames"].items():
+        for cam, frames in ({} if replay else result["frames"]).items():
             path = out / spec["files"][cam]
             path.parent.mkdir(parents=True, exist_ok=True)
             write_mp4(path, frames, fps=spec["fps"])
