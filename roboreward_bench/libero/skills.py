@@ -16,8 +16,9 @@ import numpy as np
 
 OPEN, CLOSE = -1.0, 1.0
 GAIN = 12.0            # action per metre of position error (1.0 = the controller's 5 cm step)
-WIDE = 0.075           # objects wider than this (m) are grasped at the rim
+SPAN = 0.075           # m: objects at most this deep along y fit between the open fingers (they close along y)
 REACHED = 0.012        # metres: a waypoint counts as reached
+PHASE_TIMEOUT = 40     # steps: a descent blocked by contact ends here (close, or release) rather than stall
 CARRY_CLEARANCE = 0.12
 
 
@@ -33,8 +34,8 @@ class Box:
         return float(self.center[2] + self.half[2])
 
     @property
-    def width(self) -> float:
-        return float(2 * max(self.half[0], self.half[1]))
+    def depth_y(self) -> float:
+        return float(2 * self.half[1])
 
 
 @dataclass
@@ -61,13 +62,14 @@ class PickPlace:
         self.obj, self.target, self.inside = obj, target, inside
         self.phase = 0
         self.count = 0
+        self.in_phase = 0
         self.grasp_offset: np.ndarray | None = None
         self.release_at = release_at   # fraction of the carry at which the gripper opens (released-early)
 
     def _grasp_point(self, snap: Snapshot) -> np.ndarray:
         box = snap.boxes[self.obj]
         center = box.center.copy()
-        if box.width > WIDE:  # a rim, on the −y side: the fingers close along y, across the wall
+        if box.depth_y > SPAN:  # a rim, on the −y side: the fingers close along y, across the wall
             center[1] -= box.half[1] - 0.015
             center[2] = box.top - 0.025
         else:
@@ -86,6 +88,12 @@ class PickPlace:
         return point
 
     def act(self, snap: Snapshot) -> np.ndarray:
+        before = self.phase
+        action = self._act(snap)
+        self.in_phase = self.in_phase + 1 if self.phase == before else 0
+        return action
+
+    def _act(self, snap: Snapshot) -> np.ndarray:
         eef = snap.eef
         if self.phase == 0:   # above the grasp point
             goal = self._grasp_point(snap) + [0, 0, 0.10]
@@ -94,7 +102,7 @@ class PickPlace:
             return move_action(eef, goal, OPEN)
         if self.phase == 1:   # down to it
             goal = self._grasp_point(snap)
-            if np.linalg.norm(goal - eef) < REACHED:
+            if np.linalg.norm(goal - eef) < REACHED or self.in_phase >= PHASE_TIMEOUT:
                 self.phase, self.count = 2, 0
                 self.grasp_offset = eef - snap.boxes[self.obj].center
                 self.grasp_offset[2] = 0.0
@@ -124,7 +132,7 @@ class PickPlace:
         if self.phase == 5:   # lower
             goal = self._place_point(snap, eef)
             goal = np.array([goal[0], goal[1], goal[2]])
-            if np.linalg.norm(goal - eef) < REACHED:
+            if np.linalg.norm(goal - eef) < REACHED or self.in_phase >= PHASE_TIMEOUT:
                 self.phase, self.count = 6, 0
             return move_action(eef, goal, CLOSE, limit=0.4)
         if self.phase == 6:   # release
