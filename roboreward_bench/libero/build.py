@@ -4,9 +4,10 @@ The build runs in rrbench's environment and starts ``workers`` LIBERO worker
 processes in the managed environment (:mod:`roboreward_bench.libero.environment`),
 each with a job file of whole tasks. Workers leave one record per finished
 episode in ``OUT/.build``, so a build stopped at any point resumes where it
-was. When all episodes are done, the expert's success rate is printed per
-task, tasks under :data:`MIN_EXPERT_SUCCESS` are left out by name, and the
-records become ``metadata.jsonl`` and ``SHA256SUMS``.
+was. Experts play first; a task whose expert succeeds in fewer than
+:data:`MIN_EXPERT_SUCCESS` of its init states is left out by name before its
+failure policies are played. The expert success per task is printed, and the
+records of the kept tasks become ``metadata.jsonl`` and ``SHA256SUMS``.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ def shard(specs: list[dict], workers: int) -> list[list[dict]]:
 
 def run_workers(out: Path, todo: list[dict], workers: int, on_progress: Callable[[int], None]) -> None:
     """Run the LIBERO workers over ``todo`` and report finished episodes as they appear."""
+    if not todo:
+        return
     from roboreward_bench.errors import RRBenchError
     from roboreward_bench.libero.environment import ensure_env, env_python, worker_environ
 
@@ -120,8 +123,12 @@ def build_split(split: str, out: Path, workers: int = 2, groups_per_task: int | 
     if todo:
         bar = tqdm(total=len(specs), initial=report.reused, unit="ep", desc=f"rrb-libero {split}",
                    disable=not progress)
-        try:
-            run_workers(out, todo, workers, bar.update)
+        try:  # experts first: a task whose expert is unreliable is left out before its failures are played
+            run_workers(out, [s for s in todo if s["policy"]["kind"] == "expert"], workers, bar.update)
+            experts = expert_success(_load_records(out, [s for s in specs if s["policy"]["kind"] == "expert"]))
+            rest = [s for s in todo if s["policy"]["kind"] != "expert" and _reliable(experts, s["task"])]
+            bar.update(sum(1 for s in todo if s["policy"]["kind"] != "expert") - len(rest))
+            run_workers(out, rest, workers, bar.update)
         finally:
             bar.close()
     report.ran = sum(1 for s in todo if _is_done(out, s))
@@ -130,10 +137,12 @@ def build_split(split: str, out: Path, workers: int = 2, groups_per_task: int | 
     report.expert_success = expert_success(records)
     for key, (ok, n) in sorted(report.expert_success.items()):
         log(f"expert success {key}: {ok}/{n}" + ("" if ok >= MIN_EXPERT_SUCCESS * n else " (left out)"))
-    report.complete = all(_is_done(out, s) for s in specs if s["task"] not in report.failed_tasks)
+    reliable = [s for s in specs if s["task"] not in report.failed_tasks
+                and _reliable(report.expert_success, s["task"])]
+    report.complete = all(_is_done(out, s) for s in reliable)
     if report.complete:
-        keep = [r for r in records if _reliable(report.expert_success, r["spec"]["task"])]
-        report.items = assemble(out, split, keep)
+        report.items = assemble(out, split, [r for r in records if _reliable(report.expert_success,
+                                                                             r["spec"]["task"])])
     report.seconds = time.perf_counter() - started
     return report
 
