@@ -60,3 +60,13 @@ def test_shards_keep_tasks_whole_and_balanced():
     for part in shards:
         tasks = {s["task"] for s in part}
         assert all(sum(1 for s in other if s["task"] in tasks) == 0 for other in shards if other is not part)
+
+
+def test_tasks_without_skills_are_named_with_their_predicates():
+    from roboreward_bench.libero.catalog import tasks
+
+    skipped = build.unskilled_tasks()
+    assert skipped["goal-7"] == ["turnon"] and skipped["goal-0"] == ["open"]
+    for key, info in tasks().items():
+        uses_joint = any(p in ("open", "close", "turnon", "turnoff") for p, _ in info.goal)
+        assert (key in skipped) == uses_joint
