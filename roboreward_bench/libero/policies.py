@@ -22,6 +22,8 @@ from typing import Callable
 
 import numpy as np
 
+from roboreward_bench.libero.scene import category as _category
+from roboreward_bench.libero.scene import position
 from roboreward_bench.libero.skills import PickPlace, Snapshot
 
 POLICY_KINDS = ("expert", "noisy", "stalled", "released", "wrong-object", "wrong-place", "partial")
@@ -34,12 +36,6 @@ class UnsupportedGoal(Exception):
 
 class NotApplicable(Exception):
     """This failure kind does not exist for this task (e.g. no same-kind distractor)."""
-
-
-def _category(name: str) -> str:
-    import re
-
-    return re.sub(r"_\d+$", "", name)
 
 
 def _skills(goal: list[tuple[str, list[str]]], spec: dict, inner, distractors: list[str]) -> list:
@@ -71,8 +67,6 @@ def _skills(goal: list[tuple[str, list[str]]], spec: dict, inner, distractors: l
 
 def _near_miss(inner, obj: str, target: str) -> str:
     """The movable object nearest ``target`` that is neither ``obj``, ``target`` nor of ``obj``'s kind."""
-    from roboreward_bench.libero.scene import position
-
     here = position(inner, target)
     candidates = [o for o in inner.objects_dict
                   if o not in (obj, target) and _category(o) != _category(obj)]

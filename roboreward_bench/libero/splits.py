@@ -15,6 +15,7 @@ import numpy as np
 
 from roboreward_bench.errors import RRBenchError
 from roboreward_bench.libero.catalog import UNSEEN, scene_mates, task, tasks
+from roboreward_bench.libero.scene import category
 
 STRIDE = 5                 # one frame every 5 control steps (20 Hz control, 4 Hz shown)
 FPS = 10
@@ -64,8 +65,7 @@ def has_distractor(key: str) -> bool:
     """The scene holds another object of the goal object's kind, or one another goal of the scene moves."""
     info = task(key)
     obj = info.goal[0][1][0]
-    kind = obj.rsplit("_", 1)[0]
-    if any(o != obj and o.rsplit("_", 1)[0] == kind for o in info.objects):
+    if any(o != obj and category(o) == category(obj) for o in info.objects):
         return True
     return any(p in ("on", "in") and a[0] != obj and a[0] in info.objects
                for m in scene_mates(key) for p, a in task(m).goal)
