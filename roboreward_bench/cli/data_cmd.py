@@ -1,8 +1,9 @@
 """``rrbench data``: build, verify, summarise and preview benchmark data.
 
-``build`` and ``verify``'s replay are rrb-sim's (they need the ``[sim]``
-extra); ``stats``, ``preview`` and ``verify``'s hash check work on any task
-in the local format.
+``build`` and ``verify``'s replay serve rrb-sim (the ``[sim]`` extra) and
+rrb-libero (its managed LIBERO environment, see ``libero/environment.py``);
+``stats``, ``preview`` and ``verify``'s hash check work on any task in the
+local format.
 """
 
 from __future__ import annotations
