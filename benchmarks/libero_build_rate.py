@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import tempfile
@@ -28,6 +29,7 @@ def main() -> None:
     parser.add_argument("--keep", help="Build into this folder instead of a temporary one.")
     args = parser.parse_args()
     tasks = tuple(t for t in args.tasks.split(",") if t)
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(args.keep or tmp)
         started = time.perf_counter()
@@ -41,6 +43,8 @@ def main() -> None:
     if frames:
         print(f"per episode: stepping {statistics.median(t['step_s'] for t in frames):.1f} s, rendering "
               f"{statistics.median(t['render_s'] for t in frames):.1f} s (medians over {len(frames)} episodes)")
+    print(f"machine load average (1 min): {load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, "
+          f"on {os.cpu_count()} cores: the rate scales with the CPU share the workers get")
     print(f"expert success: {report.expert_success}; skipped: {report.failed_tasks or 'none'}")
     print(f"peak RSS of the build process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB; "
           f"workers: {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MiB")
