@@ -70,3 +70,11 @@ def test_tasks_without_skills_are_named_with_their_predicates():
     for key, info in tasks().items():
         uses_joint = any(p in ("open", "close", "turnon", "turnoff") for p, _ in info.goal)
         assert (key in skipped) == uses_joint
+
+
+def test_a_build_stopped_before_every_expert_ran_is_incomplete(tmp_path, monkeypatch):
+    monkeypatch.setattr(build, "run_workers", lambda *args, **kwargs: None)   # nothing more gets played
+    _record(tmp_path, "spatial-0", 45, {"kind": "expert", "delay": 0}, success=False)
+    report = build.build_split("dev", tmp_path, tasks=("spatial-0", "spatial-5"), progress=False, log=lambda _l: None)
+    assert report.expert_success == {"spatial-0": (0, 1)}
+    assert not report.complete and report.items == 0

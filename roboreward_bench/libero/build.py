@@ -142,7 +142,9 @@ def build_split(split: str, out: Path, workers: int = 2, groups_per_task: int | 
         log(f"expert success {key}: {ok}/{n}" + ("" if ok >= MIN_EXPERT_SUCCESS * n else " (left out)"))
     reliable = [s for s in specs if s["task"] not in report.failed_tasks
                 and _reliable(report.expert_success, s["task"])]
-    report.complete = all(_is_done(out, s) for s in reliable)
+    experts_done = all(_is_done(out, s) for s in specs
+                       if s["policy"]["kind"] == "expert" and s["task"] not in report.failed_tasks)
+    report.complete = experts_done and all(_is_done(out, s) for s in reliable)
     if report.complete:
         report.items = assemble(out, split, [r for r in records if _reliable(report.expert_success,
                                                                              r["spec"]["task"])])
