@@ -23,7 +23,7 @@ from roboreward_bench.errors import RRBenchError
 from roboreward_bench.leaderboard import charts, tables
 from roboreward_bench.leaderboard.board import SIZE_BUCKETS, BoardRow, TaskBoard
 from roboreward_bench.leaderboard.citation import RRBENCH_BIBTEX
-from roboreward_bench.metrics.episode_stats import LOWER_IS_BETTER
+from roboreward_bench.metrics.catalogue import catalogue
 from roboreward_bench.results.tables import HEADLINE_METRICS
 
 MARKER = ".rrbench-site"
@@ -54,7 +54,7 @@ def _environment() -> Environment:
     env.filters["sortkey"] = lambda v: "" if v is None else repr(float(v))
     env.globals.update(version=__version__, size_buckets=SIZE_BUCKETS, columns=tables.TABLE_COLUMNS,
                        metric_labels=METRIC_LABELS,
-                       lower_is_better=LOWER_IS_BETTER | {"rank"})
+                       lower_is_better={m.name for m in catalogue() if not m.higher_is_better} | {"rank"})
     return env
 
 
