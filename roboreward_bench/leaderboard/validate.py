@@ -26,12 +26,8 @@ from roboreward_bench.leaderboard.safety import (PREDICTIONS_FILE, RESULTS_FILE,
                                                  decode_text, load_yaml, read_folder)
 from roboreward_bench.leaderboard.schema import ReportedSubmission, Submission, VerifiedSubmission, parse_submission
 from roboreward_bench.metrics.types import MetricReport
-from roboreward_bench.results.tables import HEADLINE_METRICS
+from roboreward_bench.metrics.catalogue import catalogue
 from roboreward_bench.data.loading import LoadedTask
-
-# What a reported row may state: the suite's overall metric names.
-KNOWN_METRICS = tuple(dict.fromkeys([name for name, _ in HEADLINE_METRICS] + [
-    "rmse_micro", "success_precision", "success_recall", "success_balanced_acc"]))
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,15 +153,18 @@ def _reported_problems(folder: Path, meta: ReportedSubmission, files: dict[str, 
 
 
 def _reported_value_problem(name: str, value: float) -> str | None:
-    if name not in KNOWN_METRICS and name not in ("mae", "rmse"):
-        return f"unknown metric; known: {', '.join(KNOWN_METRICS)}"
+    """What is wrong with a stated metric value: its name must be in the catalogue (or be a
+    per-subset column of a catalogue metric) and its value inside the metric's range."""
+    ranges = {m.name: m.range for m in catalogue()}
+    ranges.update({m.subset_column: m.range for m in catalogue() if m.subset_column})
+    if name not in ranges:
+        return f"unknown metric; known: {', '.join(ranges)}"
     if not math.isfinite(value):
         return "must be a finite number"
-    if name.startswith(("mae", "rmse")):
-        return None if value >= 0 else "must be ≥ 0"
-    if name in ("qwk", "spearman", "kendall_tau_b", "voc"):
-        return None if -1 <= value <= 1 else "must be between -1 and 1"
-    return None if 0 <= value <= 1 else "must be between 0 and 1"
+    low, high = ranges[name]
+    if high is None:
+        return None if low is None or value >= low else f"must be ≥ {low:g}"
+    return None if (low is None or value >= low) and value <= high else f"must be between {low:g} and {high:g}"
 
 
 def _verified(folder: Path, meta: VerifiedSubmission, files: dict[str, bytes], catalog: TaskCatalog,

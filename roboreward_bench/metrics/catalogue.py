@@ -85,6 +85,7 @@ class Metric:
     statistics: tuple[str, ...] = ()
     protocol: str = POINTWISE
     subset_column: str | None = None
+    summary: bool = False
     doc: str = ""
 
     @property
@@ -115,11 +116,14 @@ GROUPS: Registry[Group] = Registry("metric group", "rrbench.metric_groups", modu
 
 def register_metric(name: str, *, label: str, group: str, higher_is_better: bool,
                     range: tuple[float | None, float | None], statistics: tuple[str, ...] = (),
-                    protocol: str = POINTWISE, subset_column: str | None = None) -> Callable:
+                    protocol: str = POINTWISE, subset_column: str | None = None,
+                    summary: bool = False) -> Callable:
     """Decorator declaring ``function`` as metric ``name`` (see the module docstring).
 
     With ``statistics`` the function maps totals to values; without, it maps
     ``(inputs, options)`` to a value (None when undefined) and gets no CI.
+    ``subset_column`` names it in the per-subset table (CI metrics only);
+    ``summary`` puts it in the short tables (leaderboard tables, site index).
     Returns the function unchanged. An unknown ``group`` is registered as a
     new group with no requirements.
     """
@@ -130,7 +134,7 @@ def register_metric(name: str, *, label: str, group: str, higher_is_better: bool
             GROUPS.add(group, Group(group))
         METRICS.add(name, Metric(name=name, label=label, group=group, higher_is_better=higher_is_better,
                                  range=range, function=function, statistics=tuple(statistics),
-                                 protocol=protocol, subset_column=subset_column, doc=doc),
+                                 protocol=protocol, subset_column=subset_column, summary=summary, doc=doc),
                     doc.splitlines()[0] if doc else label)
         return function
 
@@ -173,6 +177,21 @@ def group_names() -> list[str]:
     """Every metric group a task may list (``validity`` is always on)."""
     catalogue()
     return [name for name in GROUPS.registered() if name != ALWAYS_GROUP]
+
+
+def summary_metrics() -> list[Metric]:
+    """The metrics of the short tables, in catalogue order."""
+    return [m for m in catalogue() if m.summary]
+
+
+def builtin_groups() -> list[str]:
+    """The groups of the built-in metrics: what a task without a ``metrics:`` list computes.
+
+    Plugin groups are opt-in (a task lists them), so installing a plugin never
+    changes what, or which fingerprint, an existing task has.
+    """
+    builtin = [m for m in METRICS.registered().values() if _module_rank(m) < len(BUILTIN_MODULES)]
+    return [g for g in GROUPS.registered() if g != ALWAYS_GROUP and any(m.group == g for m in builtin)]
 
 
 def metrics_of(groups: tuple[str, ...], protocol: str = POINTWISE) -> list[Metric]:

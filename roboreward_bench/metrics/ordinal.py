@@ -66,21 +66,21 @@ def _confusion(d, o) -> np.ndarray:
 
 
 @register_metric("exact_acc", label="exact acc", group="ordinal", higher_is_better=True, range=(0, 1),
-                 statistics=("items", "exact"), subset_column="exact_acc")
+                 statistics=("items", "exact"), subset_column="exact_acc", summary=True)
 def exact_accuracy(t):
     """Share of items with ŷ == y (invalid answers count as wrong)."""
     return ratio(t["exact"], t["items"].sum(axis=-1))
 
 
 @register_metric("within1_acc", label="within-1 acc", group="ordinal", higher_is_better=True, range=(0, 1),
-                 statistics=("items", "within1"), subset_column="within1_acc")
+                 statistics=("items", "within1"), subset_column="within1_acc", summary=True)
 def within1_accuracy(t):
     """Share of items with |ŷ − y| ≤ 1 (invalid answers count as wrong)."""
     return ratio(t["within1"], t["items"].sum(axis=-1))
 
 
 @register_metric("qwk", label="QWK", group="ordinal", higher_is_better=True, range=(-1, 1),
-                 statistics=("confusion",))
+                 statistics=("confusion",), summary=True)
 def quadratic_weighted_kappa(t):
     """Cohen's kappa with quadratic weights over labels 1..5, from the confusion table.
 

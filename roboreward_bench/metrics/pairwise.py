@@ -72,7 +72,7 @@ def _pairs(d, o) -> np.ndarray:
 
 
 @register_metric("pairwise_acc", label="pairwise acc", group="pairwise", higher_is_better=True, range=(0, 1),
-                 statistics=("pair_credit", "pairs"), subset_column="pairwise_acc")
+                 statistics=("pair_credit", "pairs"), subset_column="pairwise_acc", summary=True)
 def pairwise_accuracy(t):
     """Share of same-episode, different-gold pairs that ŷ orders correctly (ties ½, invalid 0)."""
     return ratio(t["pair_credit"], t["pairs"])

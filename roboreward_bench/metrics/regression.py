@@ -49,7 +49,7 @@ def mae_micro(t):
 
 
 @register_metric("mae_macro", label="MAE (macro)", group="regression", higher_is_better=False,
-                 range=(0, None), statistics=("items", "abs"))
+                 range=(0, None), statistics=("items", "abs"), summary=True)
 def mae_macro(t):
     """MAE of each subset, then the unweighted mean over subsets (RoboRewardBench's headline)."""
     return _mean_over_present(ratio(t["abs"], t["items"]), t["items"])

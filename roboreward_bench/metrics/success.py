@@ -92,7 +92,7 @@ def success_recall(t):
 
 
 @register_metric("success_f1", label="success F1", group="success", higher_is_better=True, range=(0, 1),
-                 statistics=("tp", "fp", "fn"))
+                 statistics=("tp", "fp", "fn"), summary=True)
 def success_f1(t):
     """F1 of the success call (None when there are neither gold nor predicted successes)."""
     return ratio(2 * t["tp"], 2 * t["tp"] + t["fp"] + t["fn"])
@@ -106,7 +106,7 @@ def success_balanced_accuracy(t):
 
 
 @register_metric("near_miss_fpr", label="near-miss FPR", group="success", higher_is_better=False, range=(0, 1),
-                 statistics=("near_misses", "near_miss_calls"))
+                 statistics=("near_misses", "near_miss_calls"), summary=True)
 def near_miss_fpr(t):
     """Share of near misses (y == 4) called successes (None without near misses)."""
     return ratio(t["near_miss_calls"], t["near_misses"])

@@ -14,7 +14,7 @@ import numpy as np
 
 from roboreward_bench.metrics._inputs import as_float, encode, prepare
 from roboreward_bench.metrics.bootstrap import bootstrap_cis, by_cluster
-from roboreward_bench.metrics.catalogue import GROUPS, Metric, group_names, metrics_of
+from roboreward_bench.metrics.catalogue import GROUPS, Metric, builtin_groups, metrics_of
 from roboreward_bench.metrics.clusters import cluster_statistics, item_statistics, needed_statistics
 from roboreward_bench.metrics.types import MetricOptions, MetricReport, MetricValue, ScoringInput
 
@@ -40,7 +40,7 @@ def _per_subset(d: ScoringInput, per_item: dict[str, np.ndarray],
 
 
 def score(inputs: ScoringInput, options: MetricOptions = MetricOptions()) -> MetricReport:
-    """Compute the metrics of ``options.groups`` with 95% cluster-bootstrap CIs.
+    """Compute the metrics of ``options.groups`` (None: the built-in groups) with 95% cluster-bootstrap CIs.
 
     ``invalid_rate`` is the share of items scored by the penalty rule (invalid
     answers and errored items); ``error_rate`` the share that errored. A group
@@ -48,7 +48,7 @@ def score(inputs: ScoringInput, options: MetricOptions = MetricOptions()) -> Met
     without ``group_id``) is skipped and named in ``notes["skipped_groups"]``.
     Undefined values are None, never nan.
     """
-    groups = tuple(group_names() if options.groups is None else options.groups)
+    groups = tuple(builtin_groups() if options.groups is None else options.groups)
     for group in groups:
         GROUPS.get(group)  # unknown group: one-line error with did-you-mean
     d = prepare(inputs)

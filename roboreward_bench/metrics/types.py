@@ -49,7 +49,7 @@ class ScoringInput:
 
 @dataclass(frozen=True)
 class MetricOptions:
-    """Which metric groups to compute and how (from the task spec); ``groups=None`` means all."""
+    """Which metric groups to compute and how (from the task spec); ``groups=None`` means the built-in groups."""
 
     groups: tuple[str, ...] | None = None
     invalid_abs_error: float = 4.0

@@ -26,7 +26,7 @@ def _errored(d, o) -> np.ndarray:
 
 
 @register_metric("invalid_rate", label="invalid rate", group=ALWAYS_GROUP, higher_is_better=False,
-                 range=(0, 1), statistics=("items", "invalid"), subset_column="invalid_rate")
+                 range=(0, 1), statistics=("items", "invalid"), subset_column="invalid_rate", summary=True)
 def invalid_rate(t):
     """Share of items scored by the penalty rule (invalid answers and errors)."""
     return ratio(t["invalid"], t["items"].sum(axis=-1))

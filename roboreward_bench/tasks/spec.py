@@ -32,7 +32,7 @@ from typing import Any, Mapping
 import yaml
 
 from roboreward_bench.errors import TaskError, did_you_mean
-from roboreward_bench.metrics.catalogue import METRICS, group_names
+from roboreward_bench.metrics.catalogue import METRICS, builtin_groups, group_names
 
 # A local source is a folder holding this file (the local dataset format, see data/local.py).
 METADATA_FILE = "metadata.jsonl"
@@ -92,7 +92,7 @@ class TaskSpec:
     invalid_rule: InvalidRule = InvalidRule()
     subset_key: str = "subset"
     subset_names: Mapping[str, str] = field(default_factory=dict, hash=False)
-    metrics: tuple[str, ...] = field(default_factory=lambda: tuple(group_names()))
+    metrics: tuple[str, ...] = field(default_factory=lambda: tuple(builtin_groups()))
     headline: str = "mae_macro"
     success_threshold: float = 5
     bootstrap: BootstrapSpec = BootstrapSpec()
@@ -154,7 +154,7 @@ def task_spec_from_dict(raw: Mapping[str, Any], where: str, base_dir: Path, path
     parser = _choice(raw, "parser", KNOWN_PARSERS, "helm", where)
     position = _choice(raw, "video_position", ("before", "after"), "before", where)
     known_groups = group_names()
-    metrics = tuple(raw.get("metrics", known_groups))
+    metrics = tuple(raw.get("metrics", builtin_groups()))
     for group in metrics:
         if group not in known_groups:
             raise TaskError(f"{where}: unknown metric group {group!r}." + did_you_mean(str(group), known_groups)
