@@ -20,7 +20,8 @@ import pytest
 import yaml
 
 from roboreward_bench.data.items import Item
-from roboreward_bench.evaluation.scoring import metric_options, score_records, scoring_input
+from roboreward_bench.evaluation.rows import scored_rows, scoring_input
+from roboreward_bench.evaluation.scoring import metric_options, score_records
 from roboreward_bench.metrics.bootstrap import paired_bootstrap
 from roboreward_bench.results.predictions import PredictionRecord
 from roboreward_bench.results.schema import metrics_dict
@@ -80,8 +81,8 @@ def test_paired_bootstrap_matches_saved_results(dataset, tmp_path):
         task, records_a = task_and_records(dataset, first, tmp_path)
         _, records_b = task_and_records(dataset, second, tmp_path)
         options = metric_options(task.spec)
-        input_a = scoring_input(task.spec, task.items, records_a)
-        input_b = scoring_input(task.spec, task.items, records_b)
+        input_a = scoring_input(scored_rows(task.spec, task.items, records_a))
+        input_b = scoring_input(scored_rows(task.spec, task.items, records_b))
         for metric, saved in by_metric.items():
             result = paired_bootstrap(input_a, input_b, metric, options)
             assert_close(vars(result), saved, f"{dataset}/{pair}/{metric}")

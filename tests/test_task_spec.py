@@ -1,6 +1,5 @@
 """Task YAML loading, task resolution and fingerprints."""
 
-import os
 import shutil
 
 import pytest

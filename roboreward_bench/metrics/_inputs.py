@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from roboreward_bench.data.items import LABELS
+from roboreward_bench.rubric import LABELS
 from roboreward_bench.errors import RRBenchError
 from roboreward_bench.metrics.types import ScoringInput
 

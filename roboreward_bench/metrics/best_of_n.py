@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from roboreward_bench.data.items import LABELS
+from roboreward_bench.rubric import SUCCESS_LABEL
 from roboreward_bench.metrics._inputs import as_float, encode, usable
 from roboreward_bench.metrics.catalogue import register_group, register_metric
 
@@ -23,7 +23,7 @@ class BestOfN(NamedTuple):
     groups: int
 
 
-def best_of_n(y_true, y_pred, valid, group_id, success_label: int = LABELS[-1]) -> BestOfN:
+def best_of_n(y_true, y_pred, valid, group_id, success_label: int = SUCCESS_LABEL) -> BestOfN:
     """Success rate of the item a reward model would pick in each group of ≥ 2 attempts.
 
     Within a group (same task and initial state) the item with the highest ŷ

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from roboreward_bench.data.items import LABELS
+from roboreward_bench.rubric import LABELS
 from roboreward_bench.metrics._inputs import as_float, usable
 from roboreward_bench.metrics.catalogue import ratio, register_group, register_metric, register_statistic
 

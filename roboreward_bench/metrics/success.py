@@ -9,12 +9,9 @@ import warnings
 
 import numpy as np
 
-from roboreward_bench.data.items import LABELS
+from roboreward_bench.rubric import LABELS, NEAR_MISS_LABEL, SUCCESS_LABEL
 from roboreward_bench.metrics._inputs import as_float, usable
 from roboreward_bench.metrics.catalogue import ratio, register_group, register_metric, register_statistic
-
-SUCCESS_LABEL = LABELS[-1]
-NEAR_MISS_LABEL = LABELS[-2]
 
 register_group("success", notes=lambda d, o, t: {
     "auroc_items_with_score_probs": 0 if d.score_probs is None else int(rows_with_probs(d.score_probs).sum()),

@@ -8,6 +8,7 @@ import numpy as np
 
 from roboreward_bench.metrics._inputs import as_float, encode, usable
 from roboreward_bench.metrics.catalogue import register_group, register_metric
+from roboreward_bench.rubric import SUCCESS_LABEL
 
 PROGRESS_KINDS = ("full", "clip")
 
@@ -75,7 +76,7 @@ def value_order_correlation(y_true, y_pred, valid, episode_id, clip_end, kind) -
 
     longest = np.full(n_episodes, -np.inf)
     np.maximum.at(longest, episode, end)
-    unsuccessful_longest = (end == longest[episode]) & (y_true != 5)
+    unsuccessful_longest = (end == longest[episode]) & (y_true != SUCCESS_LABEL)
     successful = np.bincount(episode, weights=unsuccessful_longest, minlength=n_episodes) == 0
 
     chosen = ok & successful[episode]
