@@ -106,12 +106,17 @@ class Metric:
         return self.function(inputs, options)
 
 
-METRICS: Registry[Metric] = Registry("metric", ENTRY_POINT_GROUP, modules=BUILTIN_MODULES, expect=Metric,
-                                     error=TaskError, hint="Run 'rrbench metrics' for the catalogue.")
-STATISTICS: Registry[Statistic] = Registry("metric statistic", "rrbench.metric_statistics",
-                                           modules=BUILTIN_MODULES, error=TaskError)
-GROUPS: Registry[Group] = Registry("metric group", "rrbench.metric_groups", modules=BUILTIN_MODULES,
-                                   error=TaskError)
+def _registered_by_import(name: str, loaded: object) -> Metric:
+    raise TaskError(f"entry point {name!r} in group {ENTRY_POINT_GROUP!r} registers no metric named {name!r} "
+                    "(decorate its function with register_metric)")
+
+
+METRICS: Registry[Metric] = Registry("metric", ENTRY_POINT_GROUP, modules=BUILTIN_MODULES,
+                                     adapt=_registered_by_import, error=TaskError,
+                                     hint="Run 'rrbench metrics' for the catalogue.")
+# Statistics and groups come with the metrics that use them (a plugin's module registers all three).
+STATISTICS: Registry[Statistic] = Registry("metric statistic", None, modules=BUILTIN_MODULES, error=TaskError)
+GROUPS: Registry[Group] = Registry("metric group", None, modules=BUILTIN_MODULES, error=TaskError)
 
 
 def register_metric(name: str, *, label: str, group: str, higher_is_better: bool,
