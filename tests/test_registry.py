@@ -12,6 +12,7 @@ from roboreward_bench.errors import ModelError, TaskError
 from roboreward_bench.models.registry import MODELS, backend
 from roboreward_bench.plugins import METRICS, PARSERS, PROMPTS, PROTOCOLS
 from roboreward_bench.registry import Registry
+from plugin_fixtures import install_plugin
 
 PLUGIN = '''
 from roboreward_bench.parsing import ParsedScore
@@ -59,18 +60,14 @@ def test_registering_a_different_object_twice_is_refused():
 
 
 def test_entry_point_parser_is_found_and_named_in_task_specs(tmp_path):
-    (tmp_path / "digit_plugin.py").write_text(PLUGIN)
-    dist = tmp_path / "digit_plugin-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: digit-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[rrbench.parsers]\nlast-digit = digit_plugin:last_digit\n")
+    env = install_plugin(tmp_path, "digit_plugin", PLUGIN, {"rrbench.parsers": ["last-digit = digit_plugin:last_digit"]})
     spec = tmp_path / "t.yaml"
     spec.write_text("name: t\nsource: {kind: local, path: data}\nparser: last-digit\n")
     script = ("import sys; from roboreward_bench.parsing import get_parser; "
               "from roboreward_bench.tasks.spec import load_task_spec; "
               "print(get_parser('last-digit')('3, no: 4').value, load_task_spec(sys.argv[1]).parser)")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, "-c", script, str(spec)], capture_output=True, text=True, env=env)
+    done = subprocess.run([sys.executable, "-c", script, str(spec)], capture_output=True, text=True,
+                          env={**os.environ, **env})
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["4.0", "last-digit"]
     with pytest.raises(TaskError, match="unknown parser 'last-digit'"):
