@@ -37,6 +37,7 @@ STATISTICS: Registry = Registry("metric statistic", None, modules=METRIC_MODULES
 GROUPS: Registry = Registry("metric group", None, modules=METRIC_MODULES, error=TaskError)
 
 ALWAYS_GROUP = "validity"  # invalid and error rates: every task reports them
+POINTWISE = "pointwise"  # the protocol of a 1–5 score per item (tasks without a ``protocol`` key)
 
 
 def metric_group_names(builtin_only: bool = False) -> list[str]:

@@ -41,6 +41,7 @@ class Registry(Generic[T]):
         self._adapt = adapt
         self._entries: dict[str, T] = {}
         self._descriptions: dict[str, str] = {}
+        self._entry_point_map: dict[str, metadata.EntryPoint] | None = None
 
     def add(self, name: str, entry: T, description: str = "") -> T:
         """Register ``entry`` (described in one line) under ``name``; registering another object twice is a bug."""
@@ -60,10 +61,12 @@ class Registry(Generic[T]):
             import_module(module)
 
     def _entry_points(self) -> dict[str, metadata.EntryPoint]:
+        """The group's entry points, read once per process (installed packages do not change under it)."""
         self._import_modules()
-        if self.entry_point_group is None:
-            return {}
-        return {ep.name: ep for ep in metadata.entry_points(group=self.entry_point_group)}
+        if self._entry_point_map is None:
+            found = metadata.entry_points(group=self.entry_point_group) if self.entry_point_group else ()
+            self._entry_point_map = {ep.name: ep for ep in found}
+        return self._entry_point_map
 
     def names(self) -> list[str]:
         """Every name: registered, built-in and from entry points (no entry point is loaded)."""

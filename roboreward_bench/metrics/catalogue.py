@@ -15,7 +15,7 @@ code path and the metric gets a 95% CI. A metric without ``statistics`` (a
 rank correlation, AUROC, VOC) is a function of the items and options and has
 no CI.
 
-Built-in metrics live in the family modules listed in :data:`BUILTIN_MODULES`;
+Built-in metrics live in the family modules listed in ``plugins.METRIC_MODULES``;
 third-party packages add theirs through the entry-point group
 ``rrbench.metrics`` (entry name = metric name, object = the registered
 function or its module).
@@ -29,12 +29,9 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from roboreward_bench.metrics.types import MetricOptions, ScoringInput
-from roboreward_bench.plugins import (ALWAYS_GROUP, GROUPS, METRIC_MODULES, METRICS, METRICS_ENTRY_POINT_GROUP,
+from roboreward_bench.plugins import (ALWAYS_GROUP, GROUPS, METRIC_MODULES, METRICS, POINTWISE,
                                       PROTOCOLS, STATISTICS, metric_group_names)
 
-BUILTIN_MODULES = METRIC_MODULES
-ENTRY_POINT_GROUP = METRICS_ENTRY_POINT_GROUP
-POINTWISE = "pointwise"  # the protocol of a 1–5 score per item
 PROTOCOLS.add(POINTWISE, POINTWISE, "one 1–5 progress score per item")
 
 Totals = Mapping[str, np.ndarray]
@@ -150,11 +147,11 @@ def register_group(name: str, needs: tuple[str, ...] = (),
 
 def _module_rank(metric: Metric) -> int:
     module = metric.function.__module__
-    return BUILTIN_MODULES.index(module) if module in BUILTIN_MODULES else len(BUILTIN_MODULES)
+    return METRIC_MODULES.index(module) if module in METRIC_MODULES else len(METRIC_MODULES)
 
 
 def catalogue() -> list[Metric]:
-    """Every metric: built-ins in the order of :data:`BUILTIN_MODULES` and of their declaration, then plugins."""
+    """Every metric: built-ins in the order of ``plugins.METRIC_MODULES`` and of their declaration, then plugins."""
     METRICS.load_all()
     return sorted(METRICS.registered().values(), key=_module_rank)
 
