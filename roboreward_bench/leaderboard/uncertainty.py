@@ -1,0 +1,84 @@
+"""Uncertainty in the ranking: rank groups from a paired bootstrap against the neighbouring row.
+
+Every verified row is re-scored on the same items, so the same episode draws
+(the task's bootstrap seed and resample count) give every row a distribution
+of its headline metric over identical resamples. Row a minus row b, resample
+by resample, is then exactly the paired bootstrap of a against b
+(:func:`roboreward_bench.metrics.bootstrap.paired_bootstrap`), at the cost of
+one bootstrap per row instead of one per pair.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from roboreward_bench.evaluation.scoring import metric_options, scoring_input
+from roboreward_bench.leaderboard.charts import ChartData
+from roboreward_bench.leaderboard.metric_facts import has_ci
+from roboreward_bench.metrics._inputs import prepare
+from roboreward_bench.metrics.bootstrap import resample_metrics
+from roboreward_bench.metrics.episode_stats import episode_statistics
+from roboreward_bench.data.items import Item
+from roboreward_bench.results.predictions import PredictionRecord
+from roboreward_bench.tasks.spec import TaskSpec
+
+LEVEL = 0.95
+
+
+def headline_distributions(spec: TaskSpec, items: Sequence[Item], charts: Mapping[str, ChartData],
+                           metric: str) -> dict[str, np.ndarray]:
+    """Row slug → the metric over the task's bootstrap resamples (empty when it has no bootstrap)."""
+    options = metric_options(spec)
+    if not has_ci(metric) or options.resamples <= 0 or not items:
+        return {}
+    # The item-side arrays (subsets, episodes, kinds …) come from the one function that builds them;
+    # each row then only swaps in its own predictions, which the charts hold in the same item order.
+    placeholders = [PredictionRecord(item.item_id, "", None, False, error="placeholder") for item in items]
+    template = scoring_input(spec, items, placeholders, reparse=False)
+    out = {}
+    for slug, data in charts.items():
+        if len(data.y_true) != len(items):
+            continue
+        inputs = replace(template, y_pred=data.y_pred, valid=data.valid, errored=data.errored,
+                         score_probs=data.score_probs)
+        stats = episode_statistics(prepare(inputs), options)
+        out[slug] = resample_metrics(stats, options.resamples, options.seed)[metric]
+    return out
+
+
+def separable(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether the paired 95% percentile interval of a − b excludes 0."""
+    diff = a - b
+    diff = diff[np.isfinite(diff)]
+    if diff.size == 0:
+        return False
+    tail = 100 * (1 - LEVEL) / 2
+    low, high = np.percentile(diff, [tail, 100 - tail])
+    return bool(low > 0 or high < 0)
+
+
+def rank_ranges(ordered: Sequence[str], ranks: Sequence[int], distributions: Mapping[str, np.ndarray]
+                ) -> dict[str, tuple[int, int]]:
+    """Slug → (best, worst) rank of its group; rows in ranked order, ``ranks`` their competition ranks.
+
+    A group is a run of consecutive rows none of which the paired bootstrap
+    separates from its neighbour. Rows without a distribution (reported rows)
+    join no group.
+    """
+    bounds: dict[str, tuple[int, int]] = {}
+    start = 0
+    for end in range(len(ordered)):
+        last = end == len(ordered) - 1
+        if not last:
+            a, b = distributions.get(ordered[end]), distributions.get(ordered[end + 1])
+            tied = a is not None and b is not None and not separable(a, b)
+            if tied:
+                continue
+        low, high = ranks[start], end + 1
+        for slug in ordered[start:end + 1]:
+            bounds[slug] = (low, max(high, ranks[start]))
+        start = end + 1
+    return bounds
