@@ -84,6 +84,16 @@ def _name(row: BoardRow) -> str:
     return name + (rf"~\cite{{{key}}}" if key else "")
 
 
+def _stacked(text: str) -> str:
+    """Text over two lines inside a cell (a nested tabular: no package needed)."""
+    words = text.split(" ")
+    if len(words) < 2:
+        return text
+    cut = max(1, len(words) // 2)
+    return (r"\begin{tabular}[b]{@{}c@{}}" + " ".join(words[:cut]) + r"\\ " + " ".join(words[cut:])
+            + r"\end{tabular}")
+
+
 def to_latex(board: TaskBoard, compact: bool = False) -> str:
     """The table; ``compact`` gives the one-column variant."""
     columns = board_columns(board)
@@ -91,9 +101,10 @@ def to_latex(board: TaskBoard, compact: bool = False) -> str:
         columns = columns[:1 + COMPACT_EXTRA]
     keys = [key for key, _ in columns]
     best = best_values(board, keys)
-    heads = ([] if compact else ["Rank"]) + ["Model"] + [
-        latex_escape(f"{label} {metric_facts.arrow(key)}") for key, label in columns]
-    align = ("" if compact else "r") + "l" + "c" * len(columns)
+    labels = [latex_escape(f"{label} {metric_facts.arrow(key)}") for key, label in columns]
+    heads = ([] if compact else ["Rank"]) + ["Model"] + ([_stacked(h) for h in labels] if compact else labels)
+    # compact: model names wrap in a fixed share of the column instead of widening the table
+    align = (r"p{0.3\columnwidth}" if compact else "rl") + "c" * len(columns)
     note = latex_escape(footnote(board)).replace("\n", " ")
     env = "table" if compact else "table*"
     lines = [f"% rrbench leaderboard table for {board.name}: {note}",
