@@ -19,7 +19,7 @@ from roboreward_bench.leaderboard.board import build_boards
 from roboreward_bench.leaderboard.catalog import TaskCatalog
 from roboreward_bench.leaderboard.site import build_site
 from roboreward_bench.leaderboard.snapshot import snapshot_of
-from roboreward_bench.leaderboard.uncertainty import headline_distributions, rank_ranges, separable
+from roboreward_bench.leaderboard.uncertainty import headline_draws, rank_ranges, separable
 from roboreward_bench.leaderboard.validate import validate_all
 from roboreward_bench.metrics.bootstrap import paired_bootstrap
 from roboreward_bench.results.predictions import read_predictions
@@ -101,8 +101,7 @@ def test_neighbour_test_is_the_paired_bootstrap(board_env) -> None:
              "Lab-D__Noisy-Seven-bis": None}
     inputs = {slug: scoring_input(task.spec, task.items, read_predictions(root / TASK / slug / "predictions.jsonl"))
               for slug in names}
-    rows = {r.slug: r for r in board_env["board"].rows}
-    dists = headline_distributions(task.spec, task.items, {s: rows[s].charts for s in names}, "mae_macro")
+    dists = {slug: headline_draws(task.spec, inputs[slug], "mae_macro") for slug in names}
     for a, b in [("Lab-A__Gold-Copier", "Lab-B__Noisy-Seven"), ("Lab-B__Noisy-Seven", "Lab-D__Noisy-Seven-bis"),
                  ("Lab-B__Noisy-Seven", "Lab-E__Never-Five")]:
         paired = paired_bootstrap(inputs[a], inputs[b], "mae_macro", metric_options(task.spec))
@@ -338,3 +337,16 @@ def test_site_shows_the_snapshot(board_env) -> None:
     assert snap.commit and snap.date == "2026-11-27" and not snap.dirty
     index = (board_env["out"] / "index.html").read_text()
     assert f"snapshot {snap.commit} (2026-11-27)" in index
+
+
+def test_cached_rescoring_keeps_the_rank_groups(board_env, tmp_path: Path) -> None:
+    from roboreward_bench.leaderboard.rescore_cache import RescoreCache
+
+    cache = RescoreCache(tmp_path / "cache")
+    catalog = TaskCatalog(board_env["tasks"])
+    cold = validate_all([], board_env["root"], catalog, cache)
+    warm = validate_all([], board_env["root"], catalog, cache)
+    for a, b in zip(cold, warm):
+        assert (a.draws is None) == (b.draws is None) and (a.draws is None or np.array_equal(a.draws, b.draws))
+    ranges = [r.rank_range for r in build_boards(warm, catalog)[0].rows]
+    assert ranges == [r.rank_range for r in board_env["board"].rows]

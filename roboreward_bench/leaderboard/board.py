@@ -19,7 +19,7 @@ from roboreward_bench.leaderboard import metric_facts
 from roboreward_bench.leaderboard.charts import ChartData
 from roboreward_bench.leaderboard.schema import ReportedSubmission, Submission, VerifiedSubmission
 from roboreward_bench.leaderboard.snapshot import Snapshot
-from roboreward_bench.leaderboard.uncertainty import headline_distributions, rank_ranges
+from roboreward_bench.leaderboard.uncertainty import rank_ranges
 from roboreward_bench.leaderboard.validate import CheckedSubmission
 from roboreward_bench.metrics.types import MetricValue
 from roboreward_bench.metrics.winrate import mean_win_rate
@@ -207,24 +207,13 @@ def build_boards(checked: Iterable[CheckedSubmission], catalog: TaskCatalog,
         rows = [row_from_checked(e, spec) for e in entries if e.ok]
         verified = [e.meta for e in entries if e.ok and isinstance(e.meta, VerifiedSubmission)]
         subsets = sorted({s for row in rows for s in row.per_subset})
-        distributions = _distributions(catalog, spec, rows)
+        distributions = {e.slug: e.draws for e in entries if e.ok and e.draws is not None}
         boards.append(TaskBoard(
             spec=spec, rows=tuple(rank_rows(rows, spec.headline, include_reported, distributions)),
             stale=tuple(e for e in entries if e.stale), subsets=tuple(subsets),
             fingerprint=verified[0].task_fingerprint if verified else None, include_reported=include_reported,
             verified_share=_verified_share(catalog, name), snapshot=snapshot))
     return boards
-
-
-def _distributions(catalog: TaskCatalog, spec: TaskSpec, rows: list[BoardRow]) -> dict[str, np.ndarray]:
-    charts = {r.slug: r.charts for r in rows if r.charts is not None}
-    if not charts:
-        return {}
-    try:
-        items = catalog.load(spec.name).items
-    except RRBenchError:
-        return {}
-    return headline_distributions(spec, items, charts, spec.headline)
 
 
 def _verified_share(catalog: TaskCatalog, name: str) -> float | None:

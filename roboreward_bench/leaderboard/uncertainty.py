@@ -5,48 +5,43 @@ Every verified row is re-scored on the same items, so the same episode draws
 of its headline metric over identical resamples. Row a minus row b, resample
 by resample, is then exactly the paired bootstrap of a against b
 (:func:`roboreward_bench.metrics.bootstrap.paired_bootstrap`), at the cost of
-one bootstrap per row instead of one per pair.
+one bootstrap per row instead of one per pair. The validator computes each
+row's draws while it re-scores (in its worker processes, and cached with the
+scores); the board only subtracts neighbours.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from functools import lru_cache
 from typing import Mapping, Sequence
 
 import numpy as np
 
-from roboreward_bench.evaluation.scoring import metric_options, scoring_input
-from roboreward_bench.leaderboard.charts import ChartData
+from roboreward_bench.evaluation.scoring import metric_options
 from roboreward_bench.leaderboard.metric_facts import has_ci
 from roboreward_bench.metrics._inputs import prepare
-from roboreward_bench.metrics.bootstrap import resample_metrics
-from roboreward_bench.metrics.episode_stats import episode_statistics
-from roboreward_bench.data.items import Item
-from roboreward_bench.results.predictions import PredictionRecord
+from roboreward_bench.metrics.bootstrap import resample_counts
+from roboreward_bench.metrics.episode_stats import episode_statistics, metrics_from_totals
+from roboreward_bench.metrics.types import ScoringInput
 from roboreward_bench.tasks.spec import TaskSpec
 
 LEVEL = 0.95
 
 
-def headline_distributions(spec: TaskSpec, items: Sequence[Item], charts: Mapping[str, ChartData],
-                           metric: str) -> dict[str, np.ndarray]:
-    """Row slug → the metric over the task's bootstrap resamples (empty when it has no bootstrap)."""
+@lru_cache(maxsize=4)
+def _draws(n_episodes: int, resamples: int, seed: int) -> np.ndarray:
+    """The episode multiplicities of every resample: identical for every row of a task, so made once."""
+    return np.vstack(list(resample_counts(n_episodes, resamples, seed)))
+
+
+def headline_draws(spec: TaskSpec, inputs: ScoringInput, metric: str) -> np.ndarray | None:
+    """The metric over the task's bootstrap resamples (None when the metric has no bootstrap)."""
     options = metric_options(spec)
-    if not has_ci(metric) or options.resamples <= 0 or not items:
-        return {}
-    # The item-side arrays (subsets, episodes, kinds …) come from the one function that builds them;
-    # each row then only swaps in its own predictions, which the charts hold in the same item order.
-    placeholders = [PredictionRecord(item.item_id, "", None, False, error="placeholder") for item in items]
-    template = scoring_input(spec, items, placeholders, reparse=False)
-    out = {}
-    for slug, data in charts.items():
-        if len(data.y_true) != len(items):
-            continue
-        inputs = replace(template, y_pred=data.y_pred, valid=data.valid, errored=data.errored,
-                         score_probs=data.score_probs)
-        stats = episode_statistics(prepare(inputs), options)
-        out[slug] = resample_metrics(stats, options.resamples, options.seed)[metric]
-    return out
+    if not has_ci(metric) or options.resamples <= 0 or len(inputs) == 0:
+        return None
+    stats = episode_statistics(prepare(inputs), options)
+    totals = _draws(stats.n_episodes, options.resamples, options.seed) @ stats.matrix
+    return metrics_from_totals(totals, stats.columns)[metric]
 
 
 def separable(a: np.ndarray, b: np.ndarray) -> bool:
