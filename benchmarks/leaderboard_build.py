@@ -127,9 +127,11 @@ def timed_export(base: Path, cache: RescoreCache) -> dict[str, float]:
     started = time.perf_counter()
     boards = build_boards(validate_all([], base / "submissions", catalog, cache), catalog)
     ready = time.perf_counter()
+    cpu_before = _cpu_seconds()
     written = export_details(boards, base / "submissions", base / "details", catalog)
     finished = time.perf_counter()
     return {"prepare": ready - started, "write": finished - ready, "total": finished - started,
+            "write_cpu": _cpu_seconds() - cpu_before,
             "rows": sum(n for _, n in written), "bytes": sum(p.stat().st_size for p, _ in written)}
 
 
@@ -169,7 +171,8 @@ def main() -> None:
           f"site {cold['pages']} pages, {site_mb:.1f} MB in all; {cold['tied']} rows in a tied rank group")
     export = timed_export(base, cache)
     print(f"export: {export['rows']:,} rows, {export['bytes'] / 1e6:.1f} MB Parquet in {export['total']:.2f} s "
-          f"(target < 10 s) = validate (cache warm) + rank {export['prepare']:.2f} s + write {export['write']:.2f} s")
+          f"(target < 10 s) = validate (cache warm) + rank {export['prepare']:.2f} s + write {export['write']:.2f} s "
+          f"(write CPU {export['write_cpu']:.2f} s)")
     if args.keep is None:
         shutil.rmtree(base)
 

@@ -94,7 +94,8 @@ def write_submission(run_dir: Path, root: Path, options: SubmitOptions, force: b
     folder = submission_folder(root, meta["task"], options.organisation, options.name)
     if folder.exists():
         if not force:
-            raise RRBenchError(f"{folder}: already exists; pass --force to replace it")
+            raise RRBenchError(f"{folder}: already exists; to resubmit this model, pass --force to replace its "
+                               "folder (its row is replaced; git keeps the old version)")
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     header = ("# rrbench submission: see submissions/README.md. The numbers shown on the leaderboard are\n"
