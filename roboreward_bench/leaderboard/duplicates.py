@@ -22,8 +22,29 @@ from roboreward_bench.leaderboard.safety import PREDICTIONS_FILE, SUBMISSION_FIL
 from roboreward_bench.leaderboard.schema import VerifiedSubmission, parse_submission
 
 
+def _answer(item_id: object, parsed: object, valid: bool, error: object, probs: object) -> tuple:
+    """What one item's answer is, for comparing submissions: nothing a re-run changes."""
+    valid = bool(valid) and error is None
+    probs = [round(float(p), 6) for p in probs] if isinstance(probs, (list, tuple)) and all(
+        isinstance(p, (int, float)) for p in probs) else None
+    return (str(item_id), float(parsed) if valid and isinstance(parsed, (int, float)) else None, valid,
+            error is not None, probs)
+
+
+def _digest(answers: list[tuple], task_fingerprint: str) -> str:
+    answers.sort(key=lambda a: a[0])
+    text = json.dumps([task_fingerprint, answers], separators=(",", ":"), allow_nan=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def records_digest(records: Iterable, task_fingerprint: str) -> str:
+    """The digest of parsed prediction records (what the validator has already read)."""
+    return _digest([_answer(r.item_id, r.parsed, r.valid, r.error, r.score_probs) for r in records],
+                   task_fingerprint)
+
+
 def predictions_digest(data: bytes, task_fingerprint: str) -> str | None:
-    """SHA-256 over the scored content of a predictions.jsonl; None when it does not parse."""
+    """The same digest straight from a predictions.jsonl's bytes; None when it does not parse."""
     answers = []
     for line in data.decode("utf-8", errors="replace").splitlines():
         if not line.strip():
@@ -34,15 +55,9 @@ def predictions_digest(data: bytes, task_fingerprint: str) -> str | None:
             return None
         if not isinstance(row, dict):
             return None
-        valid = bool(row.get("valid")) and row.get("error") is None
-        probs = row.get("score_probs")
-        probs = [round(float(p), 6) for p in probs] if isinstance(probs, list) and all(
-            isinstance(p, (int, float)) for p in probs) else None
-        answers.append((str(row.get("item_id")), row.get("parsed") if valid else None, valid,
-                        row.get("error") is not None, probs))
-    answers.sort(key=lambda a: a[0])
-    text = json.dumps([task_fingerprint, answers], separators=(",", ":"), allow_nan=True)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        answers.append(_answer(row.get("item_id"), row.get("parsed"), row.get("valid"), row.get("error"),
+                               row.get("score_probs")))
+    return _digest(answers, task_fingerprint)
 
 
 @dataclass(frozen=True)
@@ -53,11 +68,12 @@ class Entry:
     digest: str | None
 
 
-def entry_for(folder: Path, meta: VerifiedSubmission) -> Entry:
-    """What duplicate detection needs of one verified folder."""
-    path = folder / PREDICTIONS_FILE
-    data = path.read_bytes() if path.is_file() and not path.is_symlink() else b""
-    digest = predictions_digest(data, meta.task_fingerprint) if data else None
+def entry_for(folder: Path, meta: VerifiedSubmission, digest: str | None = None) -> Entry:
+    """What duplicate detection needs of one verified folder (``digest`` if the validator already made it)."""
+    if digest is None:
+        path = folder / PREDICTIONS_FILE
+        data = path.read_bytes() if path.is_file() and not path.is_symlink() else b""
+        digest = predictions_digest(data, meta.task_fingerprint) if data else None
     key = (meta.task_fingerprint, meta.model.organisation.strip().casefold(), meta.model.name.strip().casefold())
     return Entry(folder, meta.date, key, digest)
 
@@ -87,7 +103,7 @@ def duplicate_problem(entry: Entry, existing: Entry) -> str:
 def find_duplicates(checked: Iterable) -> dict[Path, str]:
     """Folder → problem for each checked verified submission that repeats an earlier one in its task folder."""
     checked = [c for c in checked if isinstance(c.meta, VerifiedSubmission) and c.ok]
-    mine = {c.folder.absolute(): entry_for(c.folder, c.meta) for c in checked}
+    mine = {c.folder.absolute(): entry_for(c.folder, c.meta, c.digest) for c in checked}
     problems: dict[Path, str] = {}
     for task in sorted({c.folder.parent for c in checked}):
         entries = [mine.get(folder.absolute()) or _sibling_entry(folder)

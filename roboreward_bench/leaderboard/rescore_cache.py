@@ -37,7 +37,7 @@ _SCORING_CODE = {
     "roboreward_bench.tasks": ("registry.py", "spec.py"),
     "roboreward_bench.results": ("predictions.py",),
     "roboreward_bench.leaderboard": ("checks.py", "validate.py", "schema.py", "safety.py", "charts.py",
-                                     "rescore_cache.py", "uncertainty.py", "metric_facts.py"),
+                                     "rescore_cache.py", "uncertainty.py", "metric_facts.py", "duplicates.py"),
 }
 
 
@@ -77,6 +77,7 @@ class Rescored:
     report: MetricReport
     charts: ChartData
     draws: np.ndarray | None = None  # the headline over the task's bootstrap resamples (rank groups)
+    digest: str | None = None  # what the predictions answer, for refusing duplicates
 
 
 def _report_to_json(report: MetricReport) -> dict[str, Any]:
@@ -105,7 +106,8 @@ class RescoreCache:
                 return None
             draws = data.get("draws")
             return Rescored(_report_from_json(data["report"]), ChartData.from_json(data["charts"]),
-                            None if draws is None else np.array([np.nan if v is None else v for v in draws]))
+                            None if draws is None else np.array([np.nan if v is None else v for v in draws]),
+                            data.get("digest"))
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
@@ -114,7 +116,7 @@ class RescoreCache:
         path = self._path(key)
         draws = None if rescored.draws is None else [v if np.isfinite(v) else None for v in rescored.draws.tolist()]
         payload = {"key": key, "report": _report_to_json(rescored.report), "charts": rescored.charts.to_json(),
-                   "draws": draws}
+                   "draws": draws, "digest": rescored.digest}
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             temporary = path.with_suffix(f".{os.getpid()}.tmp")

@@ -157,7 +157,8 @@ def to_json(board: TaskBoard) -> str:
     payload = {"task": board.name, "task_version": board.spec.version, "task_fingerprint": board.fingerprint,
                "snapshot": None if snapshot is None else {"commit": snapshot.commit, "date": snapshot.date,
                                                           "dirty": snapshot.dirty},
-               "headline": board.headline, "headline_lower_is_better": metric_facts.lower_is_better(board.headline), "tool_version": __version__, "note": footnote(board), "rows": rows}
+               "headline": board.headline, "headline_lower_is_better": metric_facts.lower_is_better(board.headline),
+               "tool_version": __version__, "note": footnote(board), "rows": rows}
     return json.dumps(payload, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
@@ -167,7 +168,8 @@ def to_markdown(board: TaskBoard) -> str:
     headers = ["Rank", "Model", "Organisation"] + [header(key, label) for key, label in columns]
     rows = [[row.rank_text, _md(marked_name(row)), _md(row.meta.model.organisation)]
             + [_md(cell(row, key)) for key, _ in columns] for row in board.rows]
-    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True) + "\n\n" + _md(footnote(board)) + "\n"
+    table = tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+    return table + "\n\n" + _md(footnote(board)) + "\n"
 
 
 def _md(text: str) -> str:

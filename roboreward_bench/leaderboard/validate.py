@@ -23,7 +23,7 @@ from roboreward_bench.evaluation.scoring import metric_options, scoring_input
 from roboreward_bench.leaderboard import checks
 from roboreward_bench.leaderboard.catalog import TaskCatalog
 from roboreward_bench.leaderboard.charts import ChartData
-from roboreward_bench.leaderboard.duplicates import with_duplicates_refused
+from roboreward_bench.leaderboard.duplicates import records_digest, with_duplicates_refused
 from roboreward_bench.leaderboard.uncertainty import headline_draws
 from roboreward_bench.leaderboard.rescore_cache import RescoreCache, Rescored, cache_key
 from roboreward_bench.leaderboard.safety import (PREDICTIONS_FILE, RESULTS_FILE, SUBMISSION_FILE, check_location,
@@ -50,6 +50,7 @@ class CheckedSubmission:
     report: MetricReport | None = None
     charts: ChartData | None = field(default=None, repr=False)
     draws: np.ndarray | None = field(default=None, repr=False)  # headline over the bootstrap resamples
+    digest: str | None = None  # what the predictions answer (see .duplicates)
 
     @property
     def ok(self) -> bool:
@@ -203,7 +204,8 @@ def _verified(folder: Path, meta: VerifiedSubmission, files: dict[str, bytes], c
     key = cache_key(task, files) if cache is not None and not problems else None
     hit = cache.get(key) if cache is not None and key is not None else None
     if hit is not None:
-        return CheckedSubmission(folder, meta, (), report=hit.report, charts=hit.charts, draws=hit.draws)
+        return CheckedSubmission(folder, meta, (), report=hit.report, charts=hit.charts, draws=hit.draws,
+                                 digest=hit.digest)
     found, rescored = _rescore(folder, meta, files, task)
     already = [p for p in problems if p.startswith(str(folder / PREDICTIONS_FILE))]
     problems.extend(found if not already or rescored is not None else [])
@@ -212,7 +214,7 @@ def _verified(folder: Path, meta: VerifiedSubmission, files: dict[str, bytes], c
     if cache is not None and key is not None and not problems:
         cache.put(key, rescored)
     return CheckedSubmission(folder, meta, tuple(problems), report=rescored.report, charts=rescored.charts,
-                             draws=rescored.draws)
+                             draws=rescored.draws, digest=rescored.digest)
 
 
 def _rescore(folder: Path, meta: VerifiedSubmission, files: dict[str, bytes],
@@ -240,7 +242,8 @@ def _rescore(folder: Path, meta: VerifiedSubmission, files: dict[str, bytes],
         text, problem = decode_text(files[RESULTS_FILE], folder / RESULTS_FILE)
         problems.extend([problem] if problem else checks.results_problems(text, meta, report,
                                                                          str(folder / RESULTS_FILE)))
-    return problems, Rescored(report, ChartData.from_inputs(inputs), headline_draws(task.spec, inputs, task.spec.headline))
+    draws = headline_draws(task.spec, inputs, task.spec.headline)
+    return problems, Rescored(report, ChartData.from_inputs(inputs), draws, records_digest(records, task.fingerprint))
 
 
 _PARALLEL_FROM = 8  # below this many folders, worker start-up costs more than it saves
