@@ -75,7 +75,7 @@ BOARD = _board([
 def test_latex_marks_best_values_directions_label_and_citations() -> None:
     text = to_latex(BOARD)
     assert r"\label{tab:rrbench-rrb-sim}" in text
-    assert r"MAE $\downarrow$" in text and r"QWK $\uparrow$" in text
+    assert r"MAE (macro) $\downarrow$" in text and r"QWK $\uparrow$" in text
     assert r"\textbf{0.665}" in text, "the lowest MAE, a reported row's, is the column's best"
     assert r"\textbf{0.610}" in text, "the highest informative QWK"
     assert r"0.000\S{}" in text and r"\textbf{0.000}\S{}" not in text, "a degenerate value is marked, never best"
@@ -132,7 +132,7 @@ def test_markdown_escapes_dollar_pipe_and_star() -> None:
     assert r"GPT-5 \$2 \| \*pro\*" in line and r"Org \$1 \| \*x\*" in line
     header = text.splitlines()[0]
     assert header.count("|") == line.count("|") - line.count(r"\|")
-    assert "MAE ↓" in header and "QWK ↑" in header
+    assert "MAE (macro) ↓" in header and "QWK ↑" in header
 
 
 @pytest.mark.parametrize("fmt", ["latex", "markdown", "csv", "json"])

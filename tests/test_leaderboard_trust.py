@@ -14,7 +14,8 @@ import yaml
 from cli_runner import rrbench
 from leaderboard_fixtures import TASK, read_yaml, seeded_answer, write_reported, write_task, write_verified, write_yaml
 
-from roboreward_bench.evaluation.scoring import metric_options, scoring_input
+from roboreward_bench.evaluation.rows import scored_rows, scoring_input
+from roboreward_bench.evaluation.scoring import metric_options
 from roboreward_bench.leaderboard.board import build_boards
 from roboreward_bench.leaderboard.catalog import TaskCatalog
 from roboreward_bench.leaderboard.site import build_site
@@ -99,7 +100,8 @@ def test_neighbour_test_is_the_paired_bootstrap(board_env) -> None:
     task = catalog.load(TASK)
     names = {"Lab-A__Gold-Copier": None, "Lab-B__Noisy-Seven": None, "Lab-E__Never-Five": None,
              "Lab-D__Noisy-Seven-bis": None}
-    inputs = {slug: scoring_input(task.spec, task.items, read_predictions(root / TASK / slug / "predictions.jsonl"))
+    inputs = {slug: scoring_input(scored_rows(task.spec, task.items,
+                                              read_predictions(root / TASK / slug / "predictions.jsonl")))
               for slug in names}
     dists = {slug: headline_draws(task.spec, inputs[slug], "mae_macro") for slug in names}
     for a, b in [("Lab-A__Gold-Copier", "Lab-B__Noisy-Seven"), ("Lab-B__Noisy-Seven", "Lab-D__Noisy-Seven-bis"),

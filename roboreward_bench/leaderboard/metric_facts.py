@@ -1,24 +1,25 @@
 """What the leaderboard knows about a metric: its label, its direction, whether it has a CI, and
 when its value says nothing about the model (degenerate).
 
-Every leaderboard module (board, tables, site) asks here and nowhere else. The
-facts themselves are read from the metric suite's declarations (which metrics
-the bootstrap covers, which are lower-is-better) and the results tables'
-labels; when the metric catalogue lands, only this module changes.
+Every leaderboard module (board, tables, site, LaTeX) asks here and nowhere
+else. Label, direction and CI come from the metric catalogue
+(:mod:`roboreward_bench.metrics.catalogue`); this module adds only the
+leaderboard's own quantities (rank, win rate) and the degenerate rules.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from roboreward_bench.metrics.episode_stats import BOOTSTRAP_METRICS, LOWER_IS_BETTER
-from roboreward_bench.results.tables import HEADLINE_METRICS
+from roboreward_bench.metrics.catalogue import METRICS, Metric, catalogue
 
-# Leaderboard-only quantities: computed across rows, not by the metric suite.
-_BOARD_LABELS = {"win_rate": "Win rate", "rank": "Rank"}
-_EXTRA_LABELS = {"rmse_micro": "RMSE (micro)", "success_precision": "success precision",
-                 "success_recall": "success recall", "success_balanced_acc": "success balanced acc"}
-_LABELS = {**dict(HEADLINE_METRICS), **_EXTRA_LABELS, **_BOARD_LABELS}
+# Leaderboard-only quantities: computed across rows, not by the metric suite. True: higher is better.
+_BOARD = {"win_rate": ("win rate", True), "rank": ("rank", False)}
+
+
+def _declared(name: str) -> Metric | None:
+    return METRICS.get(name) if name in METRICS else None
+
 
 # Metrics about the success call (score ≥ the task's success threshold): they say nothing
 # about a model that never makes that call, or always makes it.
@@ -30,11 +31,17 @@ SPREAD_METRICS = ("qwk", "spearman", "kendall_tau_b", "pairwise_acc", "voc") + S
 
 def label(name: str) -> str:
     """Short human label, e.g. ``MAE (macro)``; the metric's own name when none is declared."""
-    return _LABELS.get(name, name)
+    if name in _BOARD:
+        return _BOARD[name][0]
+    declared = _declared(name)
+    return declared.label if declared else name
 
 
 def lower_is_better(name: str) -> bool:
-    return name in LOWER_IS_BETTER or name == "rank"
+    if name in _BOARD:
+        return not _BOARD[name][1]
+    declared = _declared(name)
+    return declared is not None and not declared.higher_is_better
 
 
 def arrow(name: str) -> str:
@@ -43,13 +50,14 @@ def arrow(name: str) -> str:
 
 
 def has_ci(name: str) -> bool:
-    """Whether the episode-clustered bootstrap gives this metric a 95% CI."""
-    return name in BOOTSTRAP_METRICS
+    """Whether the cluster bootstrap gives this metric a 95% CI."""
+    declared = _declared(name)
+    return declared is not None and declared.ci
 
 
 def known_metrics() -> tuple[str, ...]:
-    """Every metric name the suite reports overall."""
-    return tuple(dict.fromkeys([name for name, _ in HEADLINE_METRICS] + list(BOOTSTRAP_METRICS)))
+    """Every metric name in the catalogue."""
+    return tuple(m.name for m in catalogue())
 
 
 def degenerate_metrics(y_pred: np.ndarray, valid: np.ndarray, success_threshold: float,

@@ -23,13 +23,10 @@ from roboreward_bench.errors import RRBenchError
 from roboreward_bench.leaderboard import charts, metric_facts, tables
 from roboreward_bench.leaderboard.board import SIZE_BUCKETS, BoardRow, TaskBoard
 from roboreward_bench.leaderboard.citation import RRBENCH_BIBTEX
+from roboreward_bench.metrics.catalogue import catalogue
 
 MARKER = ".rrbench-site"
 ASSETS = ("site.css", "site.js")
-MODEL_PAGE_METRICS = ("mae_macro", "mae_micro", "rmse_macro", "exact_acc", "within1_acc", "qwk", "spearman",
-                      "kendall_tau_b", "pairwise_acc", "success_precision", "success_recall", "success_f1",
-                      "success_balanced_acc", "near_miss_fpr", "success_auroc", "voc", "best_of_n",
-                      "invalid_rate", "error_rate")
 
 
 @dataclass(frozen=True)
@@ -149,7 +146,8 @@ def build_site(boards: list[TaskBoard], out: Path, built_at: str | None = None) 
         for row in board.rows:
             path = out / model_page_path(board, row)
             path.parent.mkdir(parents=True, exist_ok=True)
-            names = list(MODEL_PAGE_METRICS) + sorted(set(row.metrics) - set(MODEL_PAGE_METRICS))
+            names = [m.name for m in catalogue()]
+            names += sorted(set(row.metrics) - set(names))  # a reported row may name what this install lacks
             path.write_text(template.render(root="../../", board=board, row=row, charts=_model_charts(board, row),
                                             metric_names=names, **common), encoding="utf-8")
             pages += 1

@@ -18,13 +18,17 @@ from roboreward_bench import __version__
 from roboreward_bench.leaderboard import metric_facts
 from roboreward_bench.leaderboard.board import BoardRow, TaskBoard
 from roboreward_bench.leaderboard.schema import ReportedSubmission
+from roboreward_bench.metrics.catalogue import summary_metrics
 
-# (metric key, short label) in table order; "win_rate" is computed across rows, not per row.
-TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("mae_macro", "Macro MAE"), ("win_rate", "Win rate"), ("exact_acc", "Exact acc."),
-    ("within1_acc", "Within-1 acc."), ("qwk", "QWK"), ("pairwise_acc", "Pairwise acc."),
-    ("success_f1", "Success F1"), ("near_miss_fpr", "Near-miss FPR"), ("invalid_rate", "Invalid rate"),
-)
+WIN_RATE = ("win_rate", "win rate")  # computed across rows, not per row
+
+
+def table_columns() -> tuple[tuple[str, str], ...]:
+    """(metric key, label) in table order: the catalogue's summary metrics, win rate after the first."""
+    summary = [(m.name, m.label) for m in summary_metrics()]
+    return tuple(summary[:1] + [WIN_RATE] + summary[1:])
+
+
 FORMATS = ("latex", "markdown", "csv", "json")
 REPORTED_MARK = "†"
 NON_STANDARD_MARK = "*"
@@ -33,8 +37,9 @@ DEGENERATE_MARK = "§"
 
 def board_columns(board: TaskBoard) -> list[tuple[str, str]]:
     """(metric key, short label) of a board's table: its own headline first, then the others."""
-    labels = dict(TABLE_COLUMNS)
-    keys = [board.headline] + [key for key, _ in TABLE_COLUMNS if key != board.headline]
+    columns = table_columns()
+    labels = dict(columns)
+    keys = [board.headline] + [key for key, _ in columns if key != board.headline]
     return [(key, labels.get(key) or metric_facts.label(key)) for key in keys]
 
 

@@ -1,6 +1,6 @@
 """Uncertainty in the ranking: rank groups from a paired bootstrap against the neighbouring row.
 
-Every verified row is re-scored on the same items, so the same episode draws
+Every verified row is re-scored on the same items, so the same cluster draws
 (the task's bootstrap seed and resample count) give every row a distribution
 of its headline metric over identical resamples. Row a minus row b, resample
 by resample, is then exactly the paired bootstrap of a against b
@@ -20,8 +20,9 @@ import numpy as np
 from roboreward_bench.evaluation.scoring import metric_options
 from roboreward_bench.leaderboard.metric_facts import has_ci
 from roboreward_bench.metrics._inputs import prepare
-from roboreward_bench.metrics.bootstrap import resample_counts
-from roboreward_bench.metrics.episode_stats import episode_statistics, metrics_from_totals
+from roboreward_bench.metrics.bootstrap import by_cluster, resample_counts
+from roboreward_bench.metrics.catalogue import metric
+from roboreward_bench.metrics.clusters import item_statistics, needed_statistics
 from roboreward_bench.metrics.types import ScoringInput
 from roboreward_bench.tasks.spec import TaskSpec
 
@@ -29,19 +30,22 @@ LEVEL = 0.95
 
 
 @lru_cache(maxsize=4)
-def _draws(n_episodes: int, resamples: int, seed: int) -> np.ndarray:
-    """The episode multiplicities of every resample: identical for every row of a task, so made once."""
-    return np.vstack(list(resample_counts(n_episodes, resamples, seed)))
+def _draws(n_clusters: int, resamples: int, seed: int) -> np.ndarray:
+    """The cluster multiplicities of every resample: identical for every row of a task, so made once."""
+    return np.vstack(list(resample_counts(n_clusters, resamples, seed)))
 
 
-def headline_draws(spec: TaskSpec, inputs: ScoringInput, metric: str) -> np.ndarray | None:
+def headline_draws(spec: TaskSpec, inputs: ScoringInput, name: str) -> np.ndarray | None:
     """The metric over the task's bootstrap resamples (None when the metric has no bootstrap)."""
     options = metric_options(spec)
-    if not has_ci(metric) or options.resamples <= 0 or len(inputs) == 0:
+    if not has_ci(name) or options.resamples <= 0 or len(inputs) == 0:
         return None
-    stats = episode_statistics(prepare(inputs), options)
-    totals = _draws(stats.n_episodes, options.resamples, options.seed) @ stats.matrix
-    return metrics_from_totals(totals, stats.columns)[metric]
+    chosen = metric(name)
+    prepared = prepare(inputs)
+    stats = by_cluster(prepared, item_statistics(prepared, options, needed_statistics([chosen])))
+    if stats.rows == 0:
+        return None
+    return chosen.from_totals(stats.totals(_draws(stats.rows, options.resamples, options.seed) @ stats.matrix))
 
 
 def separable(a: np.ndarray, b: np.ndarray) -> bool:
