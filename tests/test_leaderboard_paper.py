@@ -175,7 +175,12 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = base / "details"
     done = rrbench("leaderboard", "export", "--out", str(out), "--root", str(root), "--tasks-dir", str(tasks))
     assert done.returncode == 0, done.stderr
-    return {"out": out, "items": catalog.load(TASK).items, "stdout": done.stdout, "first": first}
+    from roboreward_bench.leaderboard.board import build_boards
+    from roboreward_bench.leaderboard.validate import validate_all
+
+    board = build_boards(validate_all([], root, catalog), catalog)[0]
+    macro = {r.meta.model.name: r.value("mae_macro") for r in board.rows if not r.reported}
+    return {"out": out, "items": catalog.load(TASK).items, "stdout": done.stdout, "first": first, "macro": macro}
 
 
 def test_export_loads_with_pandas_and_holds_every_verified_item(exported) -> None:
@@ -193,6 +198,8 @@ def test_export_loads_with_pandas_and_holds_every_verified_item(exported) -> Non
     assert bad["raw_text"] == "I cannot tell." and not bad["valid"] and pd.isna(bad["parsed"])
     assert bad["abs_error"] == 4.0, "an invalid answer carries the task's penalty"
     assert f"{2 * len(items):,} rows" in exported["stdout"]
+    by_subset = frame.groupby(["model", "subset"])["abs_error"].mean().groupby("model").mean()
+    assert by_subset.to_dict() == pytest.approx(exported["macro"]), "the details re-derive the board's macro MAE"
 
 
 def test_export_loads_with_datasets(exported) -> None:
