@@ -141,9 +141,12 @@ def test_resubmitting_a_model_replaces_its_row_and_a_copy_is_refused(workspace: 
                        cwd=workspace)
     assert replaced.returncode == 0, replaced.stdout
     assert "date: '2026-11-02'" in (workspace / "resub" / TASK / "Lab__Model" / "submission.yaml").read_text()
-    copy = rrbench("submit", "run", "--org", "Other Lab", "--name", "Renamed", *args, cwd=workspace)
+    assert "public_contact" not in (workspace / "resub" / TASK / "Lab__Model" / "submission.yaml").read_text()
+    copy = rrbench("submit", "run", "--org", "Other Lab", "--name", "Renamed", "--public-contact", *args,
+                   cwd=workspace)
     assert copy.returncode == 1 and "duplicate: answers every item exactly as" in copy.stdout
     assert "Lab__Model (submitted 2026-11-02)" in copy.stdout
+    assert "public_contact: true" in (workspace / "resub" / TASK / "Other-Lab__Renamed" / "submission.yaml").read_text()
     built = rrbench("leaderboard", "build", "--root", "resub", "--tasks-dir", "tasks", "--out", "resub-site",
                     cwd=workspace)
     assert built.returncode != 0, "the copy blocks the build until it is removed or --skip-invalid is given"

@@ -93,7 +93,9 @@ def validate_command(paths: tuple[Path, ...], root: Path, tasks_dir: Path | None
 @click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.option("--org", "organisation", required=True, help="Organisation that made the model.")
 @click.option("--name", required=True, help="Display name of the model.")
-@click.option("--contact", required=True, help="E-mail or GitHub handle for questions about this submission.")
+@click.option("--contact", required=True,
+              help="E-mail or GitHub handle for the maintainers' questions; not published unless --public-contact.")
+@click.option("--public-contact", is_flag=True, help="Show the contact on the model page.")
 @click.option("--weights", type=click.Choice(["open", "closed"]), help="Open (downloadable) or closed (API) weights.")
 @click.option("--params-b", "parameters_b", type=click.FloatRange(min=0), help="Parameter count in billions.")
 @click.option("--link", help="http(s) page of the model.")
@@ -106,7 +108,8 @@ def validate_command(paths: tuple[Path, ...], root: Path, tasks_dir: Path | None
 @_tasks_option
 @click.option("--force", is_flag=True, help="Replace an existing submission folder of the same name.")
 @click.option("--no-validate", is_flag=True, help="Do not validate the new folder.")
-def submit_command(run_dir: Path, organisation: str, name: str, contact: str, weights: str | None,
+def submit_command(run_dir: Path, organisation: str, name: str, contact: str, public_contact: bool,
+                   weights: str | None,
                    parameters_b: float | None, link: str | None, paper: str | None, bibtex_file: Path | None,
                    notes: str | None, on: str | None, root: Path, tasks_dir: Path | None, force: bool,
                    no_validate: bool) -> None:
@@ -116,7 +119,8 @@ def submit_command(run_dir: Path, organisation: str, name: str, contact: str, we
 
     bibtex = bibtex_file.read_text(encoding="utf-8").strip() if bibtex_file else None
     options = SubmitOptions(organisation=organisation, name=name, weights=weights, parameters_b=parameters_b,
-                            link=link, contact=contact, paper=paper, bibtex=bibtex, notes=notes, on=on)
+                            link=link, contact=contact, public_contact=public_contact, paper=paper, bibtex=bibtex,
+                            notes=notes, on=on)
     folder = write_submission(run_dir, root, options, force=force)
     click.echo(f"wrote {folder}")
     if no_validate:
