@@ -30,9 +30,9 @@ from roboreward_bench.data.loading import LoadedTask
 CACHE_FORMAT = 2
 # Modules whose code decides a verdict or a number: editing one invalidates every entry.
 _SCORING_CODE = {
-    "roboreward_bench": ("parsing.py",),
+    "roboreward_bench": ("parsing.py", "plugins.py", "registry.py", "rubric.py"),
     "roboreward_bench.metrics": None,  # every module
-    "roboreward_bench.evaluation": ("scoring.py",),
+    "roboreward_bench.evaluation": ("rows.py", "scoring.py"),
     "roboreward_bench.data": ("items.py", "local.py"),
     "roboreward_bench.tasks": ("registry.py", "spec.py"),
     "roboreward_bench.results": ("predictions.py",),

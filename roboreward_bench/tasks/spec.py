@@ -32,12 +32,10 @@ from typing import Any, Mapping
 import yaml
 
 from roboreward_bench.errors import TaskError, did_you_mean
-from roboreward_bench.metrics.catalogue import METRICS, builtin_groups, group_names
+from roboreward_bench.plugins import METRICS, PARSERS, PROMPTS, metric_group_names
 
 # A local source is a folder holding this file (the local dataset format, see data/local.py).
 METADATA_FILE = "metadata.jsonl"
-KNOWN_PROMPTS = ("roboreward-v1",)
-KNOWN_PARSERS = ("helm",)
 
 
 @dataclass(frozen=True)
@@ -92,7 +90,7 @@ class TaskSpec:
     invalid_rule: InvalidRule = InvalidRule()
     subset_key: str = "subset"
     subset_names: Mapping[str, str] = field(default_factory=dict, hash=False)
-    metrics: tuple[str, ...] = field(default_factory=lambda: tuple(builtin_groups()))
+    metrics: tuple[str, ...] = field(default_factory=lambda: tuple(metric_group_names(builtin_only=True)))
     headline: str = "mae_macro"
     success_threshold: float = 5
     bootstrap: BootstrapSpec = BootstrapSpec()
@@ -150,11 +148,11 @@ def task_spec_from_dict(raw: Mapping[str, Any], where: str, base_dir: Path, path
     version = raw.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise TaskError(f"{where}: 'version' must be a positive integer")
-    prompt = _choice(raw, "prompt", KNOWN_PROMPTS, "roboreward-v1", where)
-    parser = _choice(raw, "parser", KNOWN_PARSERS, "helm", where)
+    prompt = _choice(raw, "prompt", tuple(PROMPTS.names()), "roboreward-v1", where)
+    parser = _choice(raw, "parser", tuple(PARSERS.names()), "helm", where)
     position = _choice(raw, "video_position", ("before", "after"), "before", where)
-    known_groups = group_names()
-    metrics = tuple(raw.get("metrics", builtin_groups()))
+    known_groups = metric_group_names()
+    metrics = tuple(raw.get("metrics", metric_group_names(builtin_only=True)))
     for group in metrics:
         if group not in known_groups:
             raise TaskError(f"{where}: unknown metric group {group!r}." + did_you_mean(str(group), known_groups)
