@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
 
-from roboreward_bench.leaderboard.safety import PREDICTIONS_FILE, SUBMISSION_FILE, load_yaml
+from roboreward_bench.leaderboard.safety import ALLOWED_FILES, PREDICTIONS_FILE, SUBMISSION_FILE, load_yaml
 from roboreward_bench.leaderboard.schema import VerifiedSubmission, parse_submission
 
 
@@ -81,7 +81,7 @@ def entry_for(folder: Path, meta: VerifiedSubmission, digest: str | None = None)
 def _sibling_entry(folder: Path) -> Entry | None:
     """A folder that is not being validated now, read just enough to compare with (None if unreadable)."""
     path = folder / SUBMISSION_FILE
-    if folder.is_symlink() or not path.is_file() or path.is_symlink() or path.stat().st_size > 64 * 1024:
+    if folder.is_symlink() or not path.is_file() or path.is_symlink() or path.stat().st_size > ALLOWED_FILES[SUBMISSION_FILE]:
         return None
     raw, problem = load_yaml(path.read_text(encoding="utf-8", errors="replace"), path)
     if problem:
