@@ -81,7 +81,9 @@ def entry_for(folder: Path, meta: VerifiedSubmission, digest: str | None = None)
 def _sibling_entry(folder: Path) -> Entry | None:
     """A folder that is not being validated now, read just enough to compare with (None if unreadable)."""
     path = folder / SUBMISSION_FILE
-    if folder.is_symlink() or not path.is_file() or path.is_symlink() or path.stat().st_size > ALLOWED_FILES[SUBMISSION_FILE]:
+    if folder.is_symlink() or not path.is_file() or path.is_symlink():
+        return None
+    if path.stat().st_size > ALLOWED_FILES[SUBMISSION_FILE]:
         return None
     raw, problem = load_yaml(path.read_text(encoding="utf-8", errors="replace"), path)
     if problem:
