@@ -67,6 +67,6 @@ def judge_answer(raw_text: str, parse: Callable[[str], _Parsed], finish_reason: 
     return Judgement(None, "no_number")
 
 
-def count_by_reason(reasons: list[str | None]) -> dict[str, int]:
-    """How many invalid answers had each reason (every reason present, zeros included)."""
-    return {reason: sum(1 for r in reasons if r == reason) for reason in INVALID_REASONS}
+def answer_reasons(by_reason: dict[str, int]) -> dict[str, int]:
+    """The invalid *answers* among penalty counts by reason (errors left out), every reason shown, zeros too."""
+    return {reason: int(by_reason.get(reason, 0)) for reason in INVALID_REASONS}

@@ -17,7 +17,7 @@ from roboreward_bench.evaluation.run_lock import RunLock
 from roboreward_bench.evaluation.scoring import run_results, score_records
 from roboreward_bench.frames.sampler import FrameSampler
 from roboreward_bench.metrics.types import MetricReport
-from roboreward_bench.models.registry import build_model
+from roboreward_bench.models.registry import backend, build_model
 from roboreward_bench.results.predictions import PREDICTIONS_FILE, PredictionsWriter, read_predictions
 from roboreward_bench.results.schema import RESULTS_FILE, ModelInfo, RunResults
 from roboreward_bench.data.loading import LoadedTask, load_task
@@ -68,16 +68,17 @@ def evaluate(config: EvalConfig) -> EvalOutcome:
     frames, deviations = runner.effective_frames(task.spec.frames, config.num_frames)
     context = runner.reference_context(config.seed, task.spec)
     spec, model = build_model(config.model, config.model_args, context)
-    model = _maybe_cached(model, spec.backend, task, config)
+    cache = _cache_stage(spec.backend, model.fingerprint, task, config)
     identity = _identity(task, config, str(spec), model.fingerprint, frames.describe())
     output_dir = config.output_dir or default_output_dir(config.output_root, task.spec.name, config.model, identity)
     make_output_folder(output_dir)
     with RunLock(output_dir):
-        return _run_locked(config, task, items, frames, deviations, spec, model, identity, output_dir, started)
+        return _run_locked(config, task, items, frames, deviations, spec, model, cache, identity, output_dir,
+                           started)
 
 
 def _run_locked(config: EvalConfig, task: LoadedTask, items: list, frames: Any, deviations: list[str], spec: Any,
-                model: Any, identity: dict[str, Any], output_dir: Path, started: str) -> EvalOutcome:
+                model: Any, cache: Any, identity: dict[str, Any], output_dir: Path, started: str) -> EvalOutcome:
     """The run proper, while this process holds the run folder's lock."""
     try:
         runner.check_run_file(output_dir, identity, config.fresh)
@@ -86,8 +87,9 @@ def _run_locked(config: EvalConfig, task: LoadedTask, items: list, frames: Any, 
         with PredictionsWriter(output_dir / PREDICTIONS_FILE) as writer, \
                 _progress(len(items), len(items) - len(todo), config.progress) as bar:
             work = runner.prefetched(runner.prepare(runner.processing_order(todo), sampler, task.spec.prompt,
-                                                    task.spec.video_position, getattr(model, "lookup", None)))
-            runner.run_model(model, work, task.spec.parser, writer, on_done=bar.update)
+                                                    task.spec.video_position, cache.lookup if cache else None))
+            runner.run_model(model, work, task.spec.parser, writer, on_done=bar.update,
+                             store=cache.store if cache else None)
     except OSError as exc:
         raise os_problem(exc, output_dir, "writing the run folder") from None
     selected = replace(task, items=tuple(items))
@@ -96,8 +98,8 @@ def _run_locked(config: EvalConfig, task: LoadedTask, items: list, frames: Any, 
     report = score_records(selected, records, source=str(output_dir / PREDICTIONS_FILE))
     notes = {**({"shard": f"{config.shard[0]}/{config.shard[1]}"} if config.shard else {}),
              **({"limit": config.limit} if config.limit is not None else {})}
-    model_info = ModelInfo(config.model, str(spec), model.fingerprint, _public_args(config.model_args),
-                           dict(model.describe()))
+    details = {**model.describe(), **({"cache": cache.describe()} if cache else {})}
+    model_info = ModelInfo(config.model, str(spec), model.fingerprint, _public_args(config.model_args), details)
     results = run_results(selected, report, model_info, frames.describe(), config.seed, started, _now(),
                           deviations, notes, _git_commit())
     try:
@@ -108,15 +110,13 @@ def _run_locked(config: EvalConfig, task: LoadedTask, items: list, frames: Any, 
     return EvalOutcome(output_dir, results, report, errors, sampler.decodes, len(items))
 
 
-def _maybe_cached(model: Any, backend: str, task: LoadedTask, config: EvalConfig) -> Any:
-    """Wrap real models in the response cache; baselines answer instantly and skip it."""
-    if not config.use_cache or backend in ("random", "constant", "majority"):
-        return model
-    try:
-        from roboreward_bench.models.cache import CachedModel, ResponseCache
-    except ImportError:
-        return model
-    return CachedModel(model, ResponseCache(config.cache_path), task.fingerprint)
+def _cache_stage(backend_name: str, model_fingerprint: str, task: LoadedTask, config: EvalConfig) -> Any:
+    """The response-cache stage, if the backend registered with ``cache=True`` and the run allows it."""
+    if not config.use_cache or not backend(backend_name).cache:
+        return None
+    from roboreward_bench.models.cache import CacheStage, ResponseCache
+
+    return CacheStage(ResponseCache(config.cache_path), model_fingerprint, task.fingerprint)
 
 
 def _identity(task: LoadedTask, config: EvalConfig, resolved: str, model_fp: str,

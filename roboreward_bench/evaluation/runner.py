@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from roboreward_bench import interrupt
-from roboreward_bench.answers import judge_answer
 from roboreward_bench.data.items import Item
 from roboreward_bench.errors import RRBenchError
+from roboreward_bench.evaluation.rows import read_answer
 from roboreward_bench.evaluation.selection import select_items
 from roboreward_bench.frames.sampler import FrameSampler
 from roboreward_bench.models.base import ModelContext, Response, RewardModel
@@ -113,16 +113,15 @@ def prefetched(work: Iterator[WorkItem], depth: int = 8) -> Iterator[WorkItem]:
 
 
 def to_record(response: Response, parse: Callable[[str], Any]) -> PredictionRecord:
-    """A model response as a predictions.jsonl line: an error, or an answer judged valid or invalid (and why)."""
-    judged = None if response.error is not None else judge_answer(response.raw_text, parse, response.finish_reason,
-                                                                   response.refusal)
+    """A model response as a predictions.jsonl line: an error, or an answer read as valid or invalid (and why)."""
+    answer = read_answer(response.raw_text, response.error, parse, response.finish_reason, response.refusal)
     return PredictionRecord(
-        item_id=response.item_id, raw_text=response.raw_text, parsed=judged.value if judged else None,
-        valid=bool(judged and judged.valid), error=response.error, latency_s=round(response.latency_s, 6),
+        item_id=response.item_id, raw_text=response.raw_text, parsed=answer.parsed,
+        valid=answer.invalid_reason is None, error=response.error, latency_s=round(response.latency_s, 6),
         score_probs=response.score_probs, prompt_tokens=response.usage.prompt_tokens,
         completion_tokens=response.usage.completion_tokens, cached=response.cached,
-        invalid_reason=judged.reason if judged else None, finish_reason=response.finish_reason,
-        refusal=response.refusal)
+        invalid_reason=None if response.error is not None else answer.invalid_reason,
+        finish_reason=response.finish_reason, refusal=response.refusal)
 
 
 def error_record(item_id: str, message: str) -> PredictionRecord:
@@ -156,8 +155,12 @@ def _frame_bytes(unit: WorkItem) -> int:
 
 
 def run_model(model: RewardModel, work: Iterator[WorkItem], parser_name: str, writer: PredictionsWriter,
-              on_done: Callable[[int], None] = lambda n: None) -> None:
-    """Feed prepared work to the model in batches and append each record as it completes."""
+              on_done: Callable[[int], None] = lambda n: None,
+              store: Callable[[Sequence[Request], Sequence[Response]], None] | None = None) -> None:
+    """Feed prepared work to the model in batches and append each record as it completes.
+
+    ``store`` is the cache stage's second half: it gets each batch's requests and answers.
+    """
     parse = get_parser(parser_name)
     for batch in batched(work, max(1, int(getattr(model, "batch_size", 1)))):
         if interrupt.requested():  # Ctrl-C: no new requests
@@ -180,6 +183,8 @@ def run_model(model: RewardModel, work: Iterator[WorkItem], parser_name: str, wr
                 message = f"model failed on this batch: {type(exc).__name__}: {exc}".splitlines()[0]
                 responses = [Response(item_id=r.item_id, raw_text="", error=message) for r in ready]
             elapsed = (time.perf_counter() - started) / len(ready)
+            if store is not None:
+                store(ready, responses)
             for response in responses:
                 if response.latency_s == 0.0:
                     response = _with_latency(response, elapsed)

@@ -15,7 +15,7 @@ default, which is the RoboReward protocol)::
     invalid_rule: {kind: penalty, abs_error: 4.0}
     subset_key: subset                                # item field or metadata column for macro averaging
     subset_names: {bridge: Bridge}                    # display names (optional)
-    metrics: [regression, ordinal, pairwise, success, voc, best_of_n]
+    metrics: [regression, ordinal, pairwise, success, voc, best_of_n]   # metric groups (`rrbench metrics`)
     headline: mae_macro
     success_threshold: 5
     bootstrap: {resamples: 1000, seed: 0}
@@ -34,28 +34,27 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, Mapping
+from typing import Annotated, Any, Callable, ClassVar, Literal, Mapping
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, \
     field_validator, model_validator
 
 from roboreward_bench.errors import TaskError, did_you_mean
+from roboreward_bench.plugins import METRICS, PARSERS, PROMPTS, metric_group_names
 from roboreward_bench.tasks.spec_errors import explain_validation_error, read_yaml_mapping
 
 # A local source is a folder holding this file (the local dataset format, see data/local.py).
 METADATA_FILE = "metadata.jsonl"
-KNOWN_METRIC_GROUPS = ("regression", "ordinal", "pairwise", "success", "voc", "best_of_n")
-KNOWN_PROMPTS = ("roboreward-v1",)
-KNOWN_PARSERS = ("helm",)
 
 
-def _one_of(what: str, known: tuple[str, ...]) -> AfterValidator:
-    """A validator accepting only the names in ``known``, with a did-you-mean."""
+def _one_of(what: str, known: Callable[[], list[str]], hint: str = "") -> AfterValidator:
+    """A validator accepting only the names ``known()`` lists (a registry, read when validating)."""
     def check(value: str) -> str:
-        if value not in known:
-            raise ValueError(f"unknown {what} {value!r}." + did_you_mean(value, list(known))
-                             + f" Known: {', '.join(known)}")
+        names = list(known())
+        if value not in names:
+            raise ValueError(f"unknown {what} {value!r}." + did_you_mean(value, names)
+                             + (hint or f" Known: {', '.join(names)}"))
         return value
     return AfterValidator(check)
 
@@ -77,9 +76,11 @@ Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 PositiveNumber = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0)]
 Label = Annotated[int, Field(strict=True, ge=1, le=5)]
 Flag = Annotated[bool, Field(strict=True)]
-PromptName = Annotated[str, Field(strict=True), _one_of("prompt", KNOWN_PROMPTS)]
-ParserName = Annotated[str, Field(strict=True), _one_of("parser", KNOWN_PARSERS)]
-MetricGroup = Annotated[str, Field(strict=True), _one_of("metric", KNOWN_METRIC_GROUPS)]
+PromptName = Annotated[str, Field(strict=True), _one_of("prompt", PROMPTS.names)]
+ParserName = Annotated[str, Field(strict=True), _one_of("parser", PARSERS.names)]
+MetricGroup = Annotated[str, Field(strict=True), _one_of("metric group", metric_group_names)]
+HeadlineMetric = Annotated[str, Field(strict=True, min_length=1),
+                           _one_of("headline metric", METRICS.names, " Run 'rrbench metrics' for the catalogue.")]
 
 
 def _resolve_path(value: Any, info: ValidationInfo) -> Any:
@@ -226,8 +227,8 @@ class TaskSpec(SpecPart):
     invalid_rule: InvalidRule = InvalidRule()
     subset_key: NonEmptyText = "subset"
     subset_names: dict[Text, Text] = Field(default_factory=dict)
-    metrics: tuple[MetricGroup, ...] = KNOWN_METRIC_GROUPS
-    headline: NonEmptyText = "mae_macro"
+    metrics: tuple[MetricGroup, ...] = Field(default_factory=lambda: tuple(metric_group_names(builtin_only=True)))
+    headline: HeadlineMetric = "mae_macro"
     success_threshold: Annotated[Number, Field(ge=1, le=5)] = 5.0
     bootstrap: BootstrapSpec = BootstrapSpec()
     reference_spec: ReferenceSpec | None = Field(None, alias="reference")
@@ -243,7 +244,7 @@ class TaskSpec(SpecPart):
     @classmethod
     def _list_of_metrics(cls, value: Any) -> Any:
         if not isinstance(value, (list, tuple)):
-            raise ValueError(f"must be a list of metric groups from: {', '.join(KNOWN_METRIC_GROUPS)}")
+            raise ValueError(f"must be a list of metric groups from: {', '.join(metric_group_names())}")
         if not value:
             raise ValueError("must list at least one metric group")
         twice = sorted({str(v) for v in value if list(value).count(v) > 1})
