@@ -346,7 +346,7 @@ CASES: list[tuple[str, Setup, int, tuple[str, ...], bool]] = [
     # score
     ("score-missing-file", _score_missing, 2, ("{root}/nope.jsonl: no such predictions file",), False),
     ("score-folder", _score_folder, 2, ("{root}/dir.jsonl",), False),
-    ("score-incomplete", _score_incomplete, 2, ("{run}/predictions.jsonl:", "missing"), True),
+    ("score-incomplete", _score_incomplete, 2, ("{run}/predictions.jsonl:", "have no prediction"), True),
     ("score-not-utf8", _predictions(_bad_middle_line(b'{"raw_text": "\xc3"}'), command="score"), 2,
      ("{run}/predictions.jsonl:3: not UTF-8",), True),
     ("score-torn-last-line", _predictions(_tear_in_multibyte, command="score"), 2,
