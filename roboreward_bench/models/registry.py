@@ -30,6 +30,9 @@ _LAZY_BACKENDS: dict[str, str] = {
     "majority": "roboreward_bench.models.baselines",
     "hf": "roboreward_bench.models.hf_backend",
     "openai": "roboreward_bench.models.openai_backend",
+    "vllm": "roboreward_bench.models.managed_server",
+    "sglang": "roboreward_bench.models.managed_server",
+    "serve": "roboreward_bench.models.managed_server",
     "text-only": "roboreward_bench.models.shortcut",
     "video-only": "roboreward_bench.models.shortcut",
 }
@@ -152,7 +155,7 @@ def build_model(text: str, model_args: Mapping[str, Any], context: ModelContext)
 
 
 def _extra_for(backend: str) -> str:
-    return {"hf": "hf", "openai": "api"}.get(backend, "dev")
+    return {"hf": "hf", "openai": "api", "vllm": "api", "sglang": "api", "serve": "api"}.get(backend, "dev")
 
 
 def backend_descriptions() -> dict[str, str]:
