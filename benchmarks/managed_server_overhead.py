@@ -2,11 +2,12 @@
 
 The same ``rrbench eval`` (in-process ``evaluate``) on the first N items of
 rrb-sim-dev, with the tiny random Qwen2.5-VL served by ``transformers serve``
-on CPU, two ways, alternating (hand, managed, hand, managed, …) so load on the
+on CPU, two ways, alternating which goes first in each round so load on the
 machine hits both alike:
 
-- **hand-started**: the server is started by this script before timing, and
-  rrbench talks to it with ``--model openai:<dir> --model-args base_url=…``;
+- **hand-started**: a fresh server is started by this script before timing
+  (and stopped after), and rrbench talks to it with ``--model openai:<dir>
+  --model-args base_url=…``;
 - **managed**: ``--model serve:<dir> --model-args launcher=transformers``;
   rrbench starts the server, waits for it, runs, and stops it. Its start-up
   (launch to first request) and stop times are read from results.json and
@@ -79,32 +80,39 @@ def main() -> None:
         os.environ.update(HF_HOME=str(root / "hf-home"), HF_HUB_OFFLINE="1")
         (root / "hf-home" / "hub").mkdir(parents=True)
         common = {"max_tokens": options.max_tokens, "concurrency": 2}
-        hand_server, base_url = start_by_hand(model_dir, root)
         hand, managed, startups, stops = [], [], [], []
-        try:
-            for round_ in range(options.rounds):
-                seconds, _ = run(f"openai:{model_dir}", {**common, "base_url": base_url}, options.items,
-                                 root / f"hand-{round_}")
-                hand.append(seconds)
-                seconds, details = run(f"serve:{model_dir}", {**common, "launcher": "transformers", "device": "cpu"},
-                                       options.items, root / f"managed-{round_}")
-                server = details["server"]
-                managed.append(seconds)
-                startups.append(server["startup_seconds"])
-                stops.append(server["stop_seconds"])
-                print(f"round {round_ + 1}: hand {hand[-1]:.2f} s | managed {seconds:.2f} s = start-up "
-                      f"{startups[-1]:.2f} s + run {seconds - startups[-1] - stops[-1]:.2f} s + stop {stops[-1]:.2f} s",
-                      flush=True)
-        finally:
-            hand_server.terminate()
-            hand_server.wait(timeout=30)
+
+        def hand_run(round_: int) -> None:
+            server, base_url = start_by_hand(model_dir, root)  # a fresh server, like the managed one
+            try:
+                hand.append(run(f"openai:{model_dir}", {**common, "base_url": base_url}, options.items,
+                                root / f"hand-{round_}")[0])
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+
+        def managed_run(round_: int) -> None:
+            seconds, details = run(f"serve:{model_dir}", {**common, "launcher": "transformers", "device": "cpu"},
+                                   options.items, root / f"managed-{round_}")
+            managed.append(seconds)
+            startups.append(details["server"]["startup_seconds"])
+            stops.append(details["server"]["stop_seconds"])
+
+        hand_run(-1)  # untimed: one-time imports and task loading count for neither side
+        hand.clear()
+        for round_ in range(options.rounds):
+            for side in ((hand_run, managed_run) if round_ % 2 == 0 else (managed_run, hand_run)):
+                side(round_)
+            print(f"round {round_ + 1}: hand {hand[-1]:.2f} s | managed {managed[-1]:.2f} s = start-up "
+                  f"{startups[-1]:.2f} s + run {managed[-1] - startups[-1] - stops[-1]:.2f} s + stop "
+                  f"{stops[-1]:.2f} s", flush=True)
     hand_total = sum(hand)
-    managed_run = sum(managed) - sum(startups) - sum(stops)
+    managed_total = sum(managed) - sum(startups) - sum(stops)
     print(f"\n{options.items} items × {options.rounds} rounds, max_tokens={options.max_tokens}, concurrency=2")
     print(f"launch to first request (managed): {min(startups):.2f}–{max(startups):.2f} s")
     print(f"hand-started run time:             {hand_total:.2f} s")
-    print(f"managed run time minus start-up and stop: {managed_run:.2f} s "
-          f"(ratio {managed_run / hand_total:.3f}; with stop: {(managed_run + sum(stops)) / hand_total:.3f})")
+    print(f"managed run time minus start-up and stop: {managed_total:.2f} s "
+          f"(ratio {managed_total / hand_total:.3f}; with stop: {(managed_total + sum(stops)) / hand_total:.3f})")
     print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 
