@@ -229,3 +229,22 @@ def test_guard_kills_group_and_escaped_descendants_when_its_parent_goes(tmp_path
     guard.stdin.close()  # what happens when rrbench exits or is killed
     assert guard.wait(timeout=20) is not None
     assert _wait_gone(family, timeout=5) == []
+
+
+def test_fingerprint_ignores_port_and_parallelism_but_not_generation_or_weights(tiny_qwen25_dir, tmp_path):
+    from roboreward_bench.models.base import ModelContext
+    from roboreward_bench.models.registry import build_model
+
+    def fingerprint(spec: str, **args) -> str:
+        return build_model(spec, {"launcher": "transformers", **args}, ModelContext())[1].fingerprint
+
+    base = fingerprint(f"serve:{tiny_qwen25_dir}")
+    assert fingerprint(f"serve:{tiny_qwen25_dir}", port=18001, concurrency=7, startup_timeout=5) == base
+    assert fingerprint(f"serve:{tiny_qwen25_dir}", max_tokens=11) != base
+    assert fingerprint(f"serve:{tiny_qwen25_dir}", dtype="bfloat16") != base
+    copy = tmp_path / "copy"
+    import shutil
+
+    shutil.copytree(tiny_qwen25_dir, copy)
+    assert fingerprint(f"serve:{copy}") == base  # the weights, not where they are
+    assert fingerprint("serve:org/other-model") != base
