@@ -248,3 +248,26 @@ def test_fingerprint_ignores_port_and_parallelism_but_not_generation_or_weights(
     shutil.copytree(tiny_qwen25_dir, copy)
     assert fingerprint(f"serve:{copy}") == base  # the weights, not where they are
     assert fingerprint("serve:org/other-model") != base
+
+
+def test_parallelism_and_memory_settings_reach_the_server_command_line():
+    from roboreward_bench.models.server_launchers import LAUNCHERS, ServerOptions
+
+    options = ServerOptions("org/m", "127.0.0.1", 8123, tensor_parallel_size=4, data_parallel_size=2,
+                            gpu_memory_utilization=0.85, max_model_len=32768, dtype="bfloat16", max_images=32,
+                            server_args="--enforce-eager --served-model-name m")
+    vllm = LAUNCHERS["vllm"]
+    args = vllm.build(vllm, options)
+    pairs = dict(zip(args[2::2], args[3::2]))
+    assert args[:2] == ["serve", "org/m"] and pairs["--port"] == "8123" and pairs["--host"] == "127.0.0.1"
+    assert pairs["--tensor-parallel-size"] == "4" and pairs["--data-parallel-size"] == "2"
+    assert pairs["--gpu-memory-utilization"] == "0.85" and pairs["--max-model-len"] == "32768"
+    assert json.loads(pairs["--limit-mm-per-prompt"]) == {"image": 32, "video": 1}
+    sglang = LAUNCHERS["sglang"]
+    args = sglang.build(sglang, options)
+    pairs = dict(zip(args[::2], args[1::2]))
+    assert pairs["--model-path"] == "org/m" and pairs["--tp-size"] == "4" and pairs["--dp-size"] == "2"
+    assert pairs["--mem-fraction-static"] == "0.85" and pairs["--context-length"] == "32768"
+    transformers = LAUNCHERS["transformers"]
+    command = transformers.command(ServerOptions("org/m", "127.0.0.1", 8123, server_args="--log-level info"))
+    assert command[-2:] == ["--log-level", "info"] and "--device" in command
