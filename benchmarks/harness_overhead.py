@@ -102,7 +102,7 @@ def main() -> None:
 
     from roboreward_bench.models import registry
 
-    registry._FACTORIES["random-timed"] = lambda arg, margs, ctx: TimedRandom(seed=ctx.seed)
+    registry.register_model("random-timed")(lambda arg, margs, ctx: TimedRandom(seed=ctx.seed))
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "data"
         rows = build(root, args.videos, args.items_per_video, args.frames, args.size)

@@ -13,18 +13,20 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from roboreward_bench.errors import TaskError, did_you_mean
+from roboreward_bench.plugins import PARSERS
+from roboreward_bench.rubric import ANSWER_MARKER
 
-_ANSWER = re.compile(r"\banswer\b\s*:\s*(-?\d+(?:\.\d+)?)", re.IGNORECASE)
+_ANSWER = re.compile(ANSWER_MARKER + r"(-?\d+(?:\.\d+)?)", re.IGNORECASE)
 # The trailing \b is what makes "3rd" invalid while "1.5x" still parses as 1.
 _LEADING = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\b")
 
 
 @dataclass(frozen=True)
 class ParsedScore:
-    """A parsed answer; ``value`` is None when the answer is invalid."""
+    """A parsed answer; ``value`` is None when the answer is invalid, and ``reason`` says why."""
 
     value: float | None
+    reason: str | None = None
 
     @property
     def valid(self) -> bool:
@@ -34,20 +36,18 @@ class ParsedScore:
 def parse_helm(raw_text: str) -> ParsedScore:
     """HELM's rule: first ``answer: N`` (case-insensitive), else a leading number."""
     text = (raw_text or "").strip()
+    if not text:
+        return ParsedScore(None, "empty")
     match = _ANSWER.search(text) or _LEADING.match(text)
     if match is None:
-        return ParsedScore(None)
+        return ParsedScore(None, "no score found")
     value = float(match.group(1))
-    return ParsedScore(value if math.isfinite(value) else None)
+    return ParsedScore(value, None) if math.isfinite(value) else ParsedScore(None, "not a finite number")
 
 
-PARSERS: dict[str, Callable[[str], ParsedScore]] = {"helm": parse_helm}
+PARSERS.add("helm", parse_helm, "HELM's rule: first 'answer: N', else a leading number")
 
 
 def get_parser(name: str) -> Callable[[str], ParsedScore]:
-    """Look up a parser by name, with a did-you-mean error."""
-    try:
-        return PARSERS[name]
-    except KeyError:
-        raise TaskError(f"unknown parser {name!r}." + did_you_mean(name, sorted(PARSERS))
-                        + f" Known parsers: {', '.join(sorted(PARSERS))}") from None
+    """Look up a parser by name (built-in or from the ``rrbench.parsers`` entry points), with a did-you-mean."""
+    return PARSERS.get(name)

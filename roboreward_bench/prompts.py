@@ -8,11 +8,11 @@ instruction. Any change to the text is a new prompt version.
 from __future__ import annotations
 
 from roboreward_bench.data.items import Item
-from roboreward_bench.errors import TaskError, did_you_mean
 from roboreward_bench.frames.sampler import SampledFrames
 import hashlib
 import json
 
+from roboreward_bench.plugins import PROMPTS
 from roboreward_bench.requests import Message, Request, TextPart, VideoPart
 
 ROBOREWARD_V1 = (
@@ -28,16 +28,12 @@ ROBOREWARD_V1 = (
     "Task: <task>"
 )
 
-PROMPTS: dict[str, str] = {"roboreward-v1": ROBOREWARD_V1}
+PROMPTS.add("roboreward-v1", ROBOREWARD_V1, "RoboReward's rubric prompt (model cards of RoboReward-4B/8B)")
 
 
 def render_prompt(prompt_id: str, instruction: str) -> str:
-    """The prompt text for one instruction."""
-    try:
-        template = PROMPTS[prompt_id]
-    except KeyError:
-        raise TaskError(f"unknown prompt id {prompt_id!r}." + did_you_mean(prompt_id, sorted(PROMPTS))) from None
-    return template.replace("<task>", instruction)
+    """The prompt text for one instruction (an unknown id is a did-you-mean error)."""
+    return PROMPTS.get(prompt_id).replace("<task>", instruction)
 
 
 def request_hash(item: Item, prompt_id: str, video_position: str, frames: dict, video_digest: str) -> str:

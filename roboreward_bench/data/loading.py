@@ -9,10 +9,10 @@ from pathlib import Path
 
 from roboreward_bench.data.items import Item
 from roboreward_bench.data.local import METADATA_FILE, load_local_dataset
+from roboreward_bench.data.manifest import MANIFEST_FILE
 from roboreward_bench.tasks.registry import resolve_spec
 from roboreward_bench.tasks.spec import TaskSpec
 
-MANIFEST_FILE = "SHA256SUMS"
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from roboreward_bench.data.items import LABELS, Item
+from roboreward_bench.data.items import Item
+from roboreward_bench.rubric import LABELS
 
 if TYPE_CHECKING:
     from roboreward_bench.data.loading import LoadedTask

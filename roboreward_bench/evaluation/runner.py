@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from roboreward_bench.data.items import Item
 from roboreward_bench.errors import RRBenchError
+from roboreward_bench.evaluation.rows import read_answer
 from roboreward_bench.evaluation.selection import select_items
 from roboreward_bench.frames.sampler import FrameSampler
 from roboreward_bench.models.base import ModelContext, Response, RewardModel
@@ -107,7 +108,7 @@ def prefetched(work: Iterator[WorkItem], depth: int = 8) -> Iterator[WorkItem]:
 
 def to_record(response: Response, parse: Callable[[str], Any]) -> PredictionRecord:
     """A model response as a predictions.jsonl line."""
-    parsed = None if response.error is not None else parse(response.raw_text).value
+    parsed = read_answer(response.raw_text, response.error, parse).parsed
     return PredictionRecord(
         item_id=response.item_id, raw_text=response.raw_text, parsed=parsed, valid=parsed is not None,
         error=response.error, latency_s=round(response.latency_s, 6), score_probs=response.score_probs,
@@ -133,8 +134,12 @@ def batched(work: Iterator[WorkItem], size: int) -> Iterator[list[WorkItem]]:
 
 
 def run_model(model: RewardModel, work: Iterator[WorkItem], parser_name: str, writer: PredictionsWriter,
-              on_done: Callable[[int], None] = lambda n: None) -> None:
-    """Feed prepared work to the model in batches and append each record as it completes."""
+              on_done: Callable[[int], None] = lambda n: None,
+              store: Callable[[Sequence[Request], Sequence[Response]], None] | None = None) -> None:
+    """Feed prepared work to the model in batches and append each record as it completes.
+
+    ``store`` is the cache stage's second half: it gets each batch's requests and answers.
+    """
     parse = get_parser(parser_name)
     for batch in batched(work, max(1, int(getattr(model, "batch_size", 1)))):
         for unit in batch:
@@ -153,6 +158,8 @@ def run_model(model: RewardModel, work: Iterator[WorkItem], parser_name: str, wr
                 message = f"model failed on this batch: {type(exc).__name__}: {exc}".splitlines()[0]
                 responses = [Response(item_id=r.item_id, raw_text="", error=message) for r in ready]
             elapsed = (time.perf_counter() - started) / len(ready)
+            if store is not None:
+                store(ready, responses)
             for response in responses:
                 if response.latency_s == 0.0:
                     response = _with_latency(response, elapsed)

@@ -15,18 +15,37 @@ from typing import Any
 from tabulate import tabulate
 
 from roboreward_bench import __version__
+from roboreward_bench.leaderboard import metric_facts
 from roboreward_bench.leaderboard.board import BoardRow, TaskBoard
 from roboreward_bench.leaderboard.schema import ReportedSubmission
+from roboreward_bench.metrics.catalogue import summary_metrics
 
-# (metric key, short label) in table order; "win_rate" is computed across rows, not per row.
-TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("mae_macro", "Macro MAE"), ("win_rate", "Win rate"), ("exact_acc", "Exact acc."),
-    ("within1_acc", "Within-1 acc."), ("qwk", "QWK"), ("pairwise_acc", "Pairwise acc."),
-    ("success_f1", "Success F1"), ("near_miss_fpr", "Near-miss FPR"), ("invalid_rate", "Invalid rate"),
-)
+WIN_RATE = ("win_rate", "win rate")  # computed across rows, not per row
+
+
+def table_columns() -> tuple[tuple[str, str], ...]:
+    """(metric key, label) in table order: the catalogue's summary metrics, win rate after the first."""
+    summary = [(m.name, m.label) for m in summary_metrics()]
+    return tuple(summary[:1] + [WIN_RATE] + summary[1:])
+
+
 FORMATS = ("latex", "markdown", "csv", "json")
 REPORTED_MARK = "†"
 NON_STANDARD_MARK = "*"
+DEGENERATE_MARK = "§"
+
+
+def board_columns(board: TaskBoard) -> list[tuple[str, str]]:
+    """(metric key, short label) of a board's table: its own headline first, then the others."""
+    columns = table_columns()
+    labels = dict(columns)
+    keys = [board.headline] + [key for key, _ in columns if key != board.headline]
+    return [(key, labels.get(key) or metric_facts.label(key)) for key in keys]
+
+
+def header(key: str, label: str) -> str:
+    """A column label with its direction, e.g. ``Macro MAE ↓``."""
+    return f"{label} {metric_facts.arrow(key)}"
 
 
 def _num(value: float | None, digits: int = 3) -> str:
@@ -34,18 +53,31 @@ def _num(value: float | None, digits: int = 3) -> str:
 
 
 def cell(row: BoardRow, key: str, with_ci: bool = True) -> str:
-    """A metric as text, ``0.812 [0.771, 0.853]`` when it has a CI."""
+    """A metric as text, ``0.812 [0.771, 0.853]`` when it has a CI; ``§`` marks a degenerate value."""
     if key == "win_rate":
         return _num(row.win_rate)
     metric = row.metrics.get(key)
     if metric is None or metric.value is None:
         return "–"
+    mark = DEGENERATE_MARK if row.is_degenerate(key) else ""
     if with_ci and metric.ci_low is not None and metric.ci_high is not None:
-        return f"{metric.value:.3f} [{metric.ci_low:.3f}, {metric.ci_high:.3f}]"
-    return _num(metric.value)
+        return f"{metric.value:.3f}{mark} [{metric.ci_low:.3f}, {metric.ci_high:.3f}]"
+    return _num(metric.value) + mark
 
 
-def _marked_name(row: BoardRow) -> str:
+def best_values(board: TaskBoard, keys: list[str]) -> dict[str, float]:
+    """Per column, the best informative value among the rows (degenerate values never win)."""
+    best = {}
+    for key in keys:
+        values = [row.win_rate if key == "win_rate" else row.value(key) for row in board.rows
+                  if not row.is_degenerate(key)]
+        values = [v for v in values if v is not None]
+        if values:
+            best[key] = min(values) if metric_facts.lower_is_better(key) else max(values)
+    return best
+
+
+def marked_name(row: BoardRow) -> str:
     marks = (REPORTED_MARK if row.reported else "") + (NON_STANDARD_MARK if row.non_standard else "")
     return row.meta.model.name + marks
 
@@ -54,15 +86,24 @@ def footnote(board: TaskBoard) -> str:
     """What the numbers are, in one paragraph for under the table."""
     fingerprint = f", fingerprint {board.fingerprint[:12]}" if board.fingerprint else ""
     boot = board.spec.bootstrap
-    text = f"{board.name} v{board.spec.version}{fingerprint}."
+    head = board.headline
+    text = f"{board.name} v{board.spec.version}{fingerprint}"
+    text += f"; {board.snapshot.text}." if board.snapshot is not None else "."
+    direction = "lower" if metric_facts.lower_is_better(head) else "higher"
+    text += f" Ranked by {metric_facts.label(head)} ({direction} is better)."
     if any(not r.reported for r in board.rows):
         text += (f" 95% CIs: {boot.resamples:,}-resample episode bootstrap (seed {boot.seed})."
                  " Win rate: HELM mean win rate over per-subset MAE")
         text += ", reported rows included." if board.include_reported else " among verified rows."
+    if any(r.tied for r in board.rows):
+        text += " A rank range a–b: a paired bootstrap cannot separate the row from its neighbour at 95%."
     if any(r.reported for r in board.rows):
         text += f" {REPORTED_MARK} Reported by its authors, not re-scored by rrbench."
     if any(r.non_standard for r in board.rows):
         text += f" {NON_STANDARD_MARK} Non-standard settings."
+    if any(r.degenerate for r in board.rows):
+        text += (f" {DEGENERATE_MARK} Degenerate: the model never (or always) predicts success, or gives one "
+                 "answer, so the value says nothing; sorted last, never best.")
     return text + f" Generated by rrbench {__version__}."
 
 
@@ -72,12 +113,16 @@ def flat_rows(board: TaskBoard) -> list[dict[str, Any]]:
     for row in board.rows:
         model = row.meta.model
         record: dict[str, Any] = {
-            "task": board.name, "task_version": board.spec.version, "rank": row.rank, "kind": row.kind,
+            "task": board.name, "task_version": board.spec.version, "rank": row.rank,
+            "rank_low": row.rank_range[0] if row.rank_range else None,
+            "rank_high": row.rank_range[1] if row.rank_range else None, "kind": row.kind,
             "model": model.name, "organisation": model.organisation, "weights": model.weights,
-            "parameters_b": model.parameters_b, "non_standard": row.non_standard, "submission": row.slug,
-            "win_rate": row.win_rate,
+            "parameters_b": row.parameters, "non_standard": row.non_standard, "submission": row.slug,
+            "win_rate": row.win_rate, "degenerate": ";".join(sorted(row.degenerate)),
+            "snapshot_commit": board.snapshot.commit if board.snapshot else None,
+            "snapshot_date": board.snapshot.date if board.snapshot else None,
         }
-        for key, _ in TABLE_COLUMNS:
+        for key, _ in board_columns(board):
             if key == "win_rate":
                 continue
             metric = row.metrics.get(key)
@@ -102,8 +147,10 @@ def to_json(board: TaskBoard) -> str:
     """Every row with all its metrics, CIs and per-subset values."""
     rows = []
     for row, flat in zip(board.rows, flat_rows(board)):
-        entry = {k: v for k, v in flat.items() if k in ("rank", "kind", "model", "organisation", "weights",
-                                                         "parameters_b", "non_standard", "submission", "win_rate")}
+        entry = {k: v for k, v in flat.items() if k in ("rank", "rank_low", "rank_high", "kind", "model",
+                                                         "organisation", "weights", "parameters_b", "non_standard",
+                                                         "submission", "win_rate")}
+        entry["degenerate"] = dict(row.degenerate)
         entry["metrics"] = {k: {"value": m.value, "ci_low": m.ci_low, "ci_high": m.ci_high}
                             for k, m in row.metrics.items()}
         entry["per_subset"] = row.per_subset
@@ -111,51 +158,33 @@ def to_json(board: TaskBoard) -> str:
         if isinstance(row.meta, ReportedSubmission):
             entry["citation"] = row.meta.citation.model_dump()
         rows.append(entry)
+    snapshot = board.snapshot
     payload = {"task": board.name, "task_version": board.spec.version, "task_fingerprint": board.fingerprint,
-               "headline": board.headline, "tool_version": __version__, "note": footnote(board), "rows": rows}
+               "snapshot": None if snapshot is None else {"commit": snapshot.commit, "date": snapshot.date,
+                                                          "dirty": snapshot.dirty},
+               "headline": board.headline, "headline_lower_is_better": metric_facts.lower_is_better(board.headline),
+               "tool_version": __version__, "note": footnote(board), "rows": rows}
     return json.dumps(payload, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
 
 
 def to_markdown(board: TaskBoard) -> str:
-    headers = ["Rank", "Model", "Organisation"] + [label for _, label in TABLE_COLUMNS]
-    rows = [[row.rank or "–", _md(_marked_name(row)), _md(row.meta.model.organisation)]
-            + [cell(row, key) for key, _ in TABLE_COLUMNS] for row in board.rows]
-    return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True) + "\n\n" + _md(footnote(board)) + "\n"
+    """A GitHub Markdown table; every name is escaped so it cannot break the table or its formatting."""
+    columns = board_columns(board)
+    headers = ["Rank", "Model", "Organisation"] + [header(key, label) for key, label in columns]
+    rows = [[row.rank_text, _md(marked_name(row)), _md(row.meta.model.organisation)]
+            + [_md(cell(row, key)) for key, _ in columns] for row in board.rows]
+    table = tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True)
+    return table + "\n\n" + _md(footnote(board)) + "\n"
 
 
 def _md(text: str) -> str:
-    return re.sub(r"([\\`*_{}\[\]<>|#])", r"\\\1", text)
+    return re.sub(r"([\\`*_{}\[\]<>|#$])", r"\\\1", text)
 
 
-_LATEX_SPECIALS = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
-                   "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}",
-                   "<": r"\textless{}", ">": r"\textgreater{}", "†": r"$^\dagger$", "–": "--"}
+def format_table(board: TaskBoard, fmt: str, compact: bool = False) -> str:
+    """The board in one of :data:`FORMATS`; ``compact`` only changes LaTeX (see :mod:`.latex`)."""
+    if fmt == "latex":
+        from roboreward_bench.leaderboard.latex import to_latex
 
-
-def latex_escape(text: str) -> str:
-    return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in text)
-
-
-def to_latex(board: TaskBoard) -> str:
-    """A booktabs table; values with CIs in a smaller font under each value."""
-    headers = ["Rank", "Model"] + [label for _, label in TABLE_COLUMNS]
-    lines = [r"% " + latex_escape(footnote(board)).replace("\n", " "), r"\begin{table}[t]", r"\centering",
-             r"\small", r"\begin{tabular}{rl" + "c" * len(TABLE_COLUMNS) + "}", r"\toprule",
-             " & ".join(latex_escape(h) for h in headers) + r" \\", r"\midrule"]
-    for row in board.rows:
-        cells = [str(row.rank or "--"), latex_escape(_marked_name(row))]
-        for key, _ in TABLE_COLUMNS:
-            value = cell(row, key, with_ci=False)
-            metric = row.metrics.get(key)
-            if metric is not None and metric.ci_low is not None and metric.ci_high is not None:
-                value += rf" {{\scriptsize[{metric.ci_low:.3f}, {metric.ci_high:.3f}]}}"
-            cells.append(latex_escape(value) if value == "–" else value)
-        lines.append(" & ".join(cells) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}",
-              r"\caption{" + latex_escape(footnote(board)) + "}", r"\end{table}"]
-    return "\n".join(lines) + "\n"
-
-
-def format_table(board: TaskBoard, fmt: str) -> str:
-    """The board in one of :data:`FORMATS`."""
-    return {"latex": to_latex, "markdown": to_markdown, "csv": to_csv, "json": to_json}[fmt](board)
+        return to_latex(board, compact=compact)
+    return {"markdown": to_markdown, "csv": to_csv, "json": to_json}[fmt](board)

@@ -7,10 +7,9 @@ from dataclasses import replace
 
 import numpy as np
 
+from roboreward_bench.rubric import LABELS
 from roboreward_bench.errors import RRBenchError
 from roboreward_bench.metrics.types import ScoringInput
-
-LABELS = (1, 2, 3, 4, 5)
 
 
 def usable(y_pred: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -43,14 +42,16 @@ def as_float(value: float | np.floating | None) -> float | None:
 def prepare(inputs: ScoringInput) -> ScoringInput:
     """Check a :class:`ScoringInput` and return it with normalised arrays.
 
-    Errored items and non-finite predictions become invalid; ``y_pred`` is nan
-    wherever an item is invalid. Raises a one-line :class:`RRBenchError` on
-    mismatched lengths or gold labels outside 1..5.
+    ``y_pred`` becomes nan wherever an item is invalid. Raises a one-line
+    :class:`RRBenchError` on mismatched lengths, gold labels outside 1..5, or
+    an item flagged valid that errored or has no finite prediction (validity
+    is decided once, when the scored rows are built).
     """
     n = len(inputs.y_true)
     arrays = {"y_pred": inputs.y_pred, "valid": inputs.valid, "errored": inputs.errored,
               "subset": inputs.subset, "episode_id": inputs.episode_id, "group_id": inputs.group_id,
-              "clip_end": inputs.clip_end, "kind": inputs.kind, "score_probs": inputs.score_probs}
+              "clip_end": inputs.clip_end, "kind": inputs.kind, "score_probs": inputs.score_probs,
+              "cluster": inputs.cluster}
     for name, array in arrays.items():
         if array is not None and len(array) != n:
             raise RRBenchError(
@@ -67,9 +68,14 @@ def prepare(inputs: ScoringInput) -> ScoringInput:
             raise RRBenchError(f"scoring input: score_probs must have shape (n, 5), got {probs.shape}")
     errored = np.asarray(inputs.errored, dtype=bool)
     y_pred = np.asarray(inputs.y_pred, dtype=float)
-    valid = usable(y_pred, inputs.valid) & ~errored
+    valid = np.asarray(inputs.valid, dtype=bool)
+    contradicts = valid & (errored | ~np.isfinite(y_pred))  # validity is decided with the scored rows, not here
+    if contradicts.any():
+        first = int(np.flatnonzero(contradicts)[0])
+        why = "errored" if errored[first] else f"its prediction {y_pred[first]} is not a finite number"
+        raise RRBenchError(f"scoring input: item #{first} is flagged valid but {why}")
     return replace(
         inputs, y_true=y_true.astype(np.int64), y_pred=np.where(valid, y_pred, np.nan), valid=valid,
         errored=errored, subset=np.asarray(inputs.subset), episode_id=np.asarray(inputs.episode_id),
-        score_probs=probs,
+        score_probs=probs, cluster=np.asarray(inputs.episode_id if inputs.cluster is None else inputs.cluster),
     )

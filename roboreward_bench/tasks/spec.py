@@ -15,7 +15,7 @@ default, which is the RoboReward protocol)::
     invalid_rule: {kind: penalty, abs_error: 4.0}
     subset_key: subset                                # item field or metadata column for macro averaging
     subset_names: {bridge: Bridge}                    # display names (optional)
-    metrics: [regression, ordinal, pairwise, success, voc, best_of_n]
+    metrics: [regression, ordinal, pairwise, success, voc, best_of_n]   # metric groups (`rrbench metrics`)
     headline: mae_macro
     success_threshold: 5
     bootstrap: {resamples: 1000, seed: 0}
@@ -32,12 +32,10 @@ from typing import Any, Mapping
 import yaml
 
 from roboreward_bench.errors import TaskError, did_you_mean
+from roboreward_bench.plugins import METRICS, PARSERS, PROMPTS, metric_group_names
 
 # A local source is a folder holding this file (the local dataset format, see data/local.py).
 METADATA_FILE = "metadata.jsonl"
-KNOWN_METRIC_GROUPS = ("regression", "ordinal", "pairwise", "success", "voc", "best_of_n")
-KNOWN_PROMPTS = ("roboreward-v1",)
-KNOWN_PARSERS = ("helm",)
 
 
 @dataclass(frozen=True)
@@ -92,7 +90,7 @@ class TaskSpec:
     invalid_rule: InvalidRule = InvalidRule()
     subset_key: str = "subset"
     subset_names: Mapping[str, str] = field(default_factory=dict, hash=False)
-    metrics: tuple[str, ...] = KNOWN_METRIC_GROUPS
+    metrics: tuple[str, ...] = field(default_factory=lambda: tuple(metric_group_names(builtin_only=True)))
     headline: str = "mae_macro"
     success_threshold: float = 5
     bootstrap: BootstrapSpec = BootstrapSpec()
@@ -150,14 +148,19 @@ def task_spec_from_dict(raw: Mapping[str, Any], where: str, base_dir: Path, path
     version = raw.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise TaskError(f"{where}: 'version' must be a positive integer")
-    prompt = _choice(raw, "prompt", KNOWN_PROMPTS, "roboreward-v1", where)
-    parser = _choice(raw, "parser", KNOWN_PARSERS, "helm", where)
+    prompt = _choice(raw, "prompt", tuple(PROMPTS.names()), "roboreward-v1", where)
+    parser = _choice(raw, "parser", tuple(PARSERS.names()), "helm", where)
     position = _choice(raw, "video_position", ("before", "after"), "before", where)
-    metrics = tuple(raw.get("metrics", KNOWN_METRIC_GROUPS))
-    for metric in metrics:
-        if metric not in KNOWN_METRIC_GROUPS:
-            raise TaskError(f"{where}: unknown metric {metric!r}." + did_you_mean(metric, list(KNOWN_METRIC_GROUPS))
-                            + f" Known metrics: {', '.join(KNOWN_METRIC_GROUPS)}")
+    known_groups = metric_group_names()
+    metrics = tuple(raw.get("metrics", metric_group_names(builtin_only=True)))
+    for group in metrics:
+        if group not in known_groups:
+            raise TaskError(f"{where}: unknown metric group {group!r}." + did_you_mean(str(group), known_groups)
+                            + f" Known groups: {', '.join(known_groups)}")
+    headline = str(raw.get("headline", "mae_macro"))
+    if headline not in METRICS:
+        raise TaskError(f"{where}: unknown headline metric {headline!r}." + did_you_mean(headline, METRICS.names())
+                        + " Run 'rrbench metrics' for the catalogue.")
     subset_key = raw.get("subset_key", "subset")
     if not isinstance(subset_key, str) or not subset_key:
         raise TaskError(f"{where}: 'subset_key' must be an item field or metadata column name")
@@ -168,7 +171,7 @@ def task_spec_from_dict(raw: Mapping[str, Any], where: str, base_dir: Path, path
         frames=_frames(raw.get("frames", {}), where), parser=parser,
         invalid_rule=_invalid_rule(raw.get("invalid_rule", {}), where), subset_key=subset_key,
         subset_names=dict(raw.get("subset_names") or {}), metrics=metrics,
-        headline=str(raw.get("headline", "mae_macro")),
+        headline=headline,
         success_threshold=_number(raw.get("success_threshold", 5), "success_threshold", where),
         bootstrap=_bootstrap(raw.get("bootstrap", {}), where),
         reference=(base_dir / reference["path"]).resolve() if isinstance(reference, dict) and "path" in reference else None,
