@@ -19,12 +19,12 @@ from pathlib import Path
 import pytest
 
 from cli_runner import RRBENCH, assert_one_line_error, rrbench
-from conftest_models import tiny_qwen25_dir  # noqa: F401  (fixture)
 from roboreward_bench.models.server_guard import descendants
 from roboreward_bench.models.server_launchers import public_command
 from roboreward_bench.models.server_process import port_in_use
 from roboreward_bench.results.predictions import read_predictions
 
+pytest_plugins = ["conftest_models"]
 pytestmark = pytest.mark.timeout(400)
 
 
