@@ -1,8 +1,9 @@
 """``rrbench data``: build, verify, summarise and preview benchmark data.
 
-``build`` and ``verify``'s replay are rrb-sim's (they need the ``[sim]``
-extra); ``stats``, ``preview`` and ``verify``'s hash check work on any task
-in the local format.
+``build`` and ``verify``'s replay serve rrb-sim (the ``[sim]`` extra) and
+rrb-libero (its managed LIBERO environment, see ``libero/environment.py``);
+``stats``, ``preview`` and ``verify``'s hash check work on any task in the
+local format.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import click
 
 
 GENERATOR = "rrb-sim"
+GENERATORS = (GENERATOR, "rrb-libero")
 _SHOWN = 30
 
 
@@ -23,20 +25,25 @@ def data_group() -> None:
 
 
 @data_group.command("build")
-@click.argument("name", type=click.Choice([GENERATOR]))
+@click.argument("name", type=click.Choice(GENERATORS))
 @click.option("--split", type=click.Choice(["train", "val", "test", "dev"]), required=True)
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Dataset folder to write (resumes if present).")
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option("--groups", type=click.IntRange(min=1), help="Groups (initial states) per task; default per split.")
-@click.option("--tasks", help="Comma-separated Meta-World tasks (default: the split's tasks).")
+@click.option("--tasks", help="Comma-separated tasks (Meta-World names, or rrb-libero keys such as goal-8).")
 @click.option("--keep-records", is_flag=True, help="Keep the per-episode records in OUT/.build after a full build.")
 @click.option("--no-progress", is_flag=True, help="Hide the progress bar.")
 def build_command(name: str, split: str, out: Path, workers: int, groups: int | None, tasks: str | None,
                   keep_records: bool, no_progress: bool) -> None:
-    """Generate a split of rrb-sim deterministically from its seeds."""
+    """Generate a split of rrb-sim or rrb-libero deterministically from its seeds."""
+    chosen = tuple(t.strip() for t in tasks.split(",") if t.strip()) if tasks else None
+    if name == "rrb-libero":
+        from roboreward_bench.cli.libero_build import build_libero
+
+        build_libero(split, out, workers, groups, chosen, progress=not no_progress)
+        return
     from roboreward_bench.sim.build import build_split
 
-    chosen = tuple(t.strip() for t in tasks.split(",") if t.strip()) if tasks else None
     report = build_split(split, out, workers=workers, groups_per_task=groups, tasks=chosen,
                          progress=not no_progress, keep_records=keep_records)
     click.echo(f"{name} {split}: {report.planned} episodes planned, {report.ran} generated, "
@@ -66,7 +73,7 @@ def verify_command(task: str, sample: int, replay_all: bool, seed: int, no_progr
         _echo_lines(report.hash_problems)
     else:
         click.echo(f"SHA256SUMS: {report.files_checked} files, all match")
-    if report.episodes_checked or report.failed_tasks:
+    if report.episodes_checked or report.failed_tasks:  # rrb-sim replays
         if report.mismatches:
             click.echo(f"labels: {len(report.mismatches)} item(s) differ after replaying "
                        f"{report.episodes_checked} episodes:")
@@ -76,9 +83,15 @@ def verify_command(task: str, sample: int, replay_all: bool, seed: int, no_progr
                        f"{report.items_checked} items, all frame labels identical")
         for name, message in sorted(report.failed_tasks.items()):
             click.echo(f"could not replay task {name}: {message}")
-    else:
+    libero_items = tuple(item for item in loaded.items if "libero_task" in item.metadata)
+    libero_ok = True
+    if libero_items:
+        from roboreward_bench.cli.libero_build import verify_libero_items
+
+        libero_ok = verify_libero_items(libero_items, None if replay_all else sample, seed)
+    elif not (report.episodes_checked or report.failed_tasks):
         click.echo("labels: no simulator-generated items to replay")
-    if not report.ok:
+    if not report.ok or not libero_ok:
         sys.exit(1)
 
 
