@@ -9,14 +9,10 @@ local format.
 from __future__ import annotations
 
 import sys
-from collections import Counter
 from pathlib import Path
 
 import click
 
-from roboreward_bench.data.items import Item
-from roboreward_bench.data.local import METADATA_FILE
-from roboreward_bench.rubric import LABELS
 
 GENERATOR = "rrb-sim"
 GENERATORS = (GENERATOR, "rrb-libero")
@@ -106,49 +102,17 @@ def _echo_lines(lines: list[str]) -> None:
         click.echo(f"  … and {len(lines) - _SHOWN} more")
 
 
-def _field(item: Item, key: str) -> str:
-    value = getattr(item, key, None) if key in Item.__dataclass_fields__ else item.metadata.get(key)
-    return "—" if value is None else str(value)
-
-
-def _cross_table(items: tuple[Item, ...], key: str) -> str:
-    from tabulate import tabulate
-
-    counts: Counter[tuple[str, int]] = Counter((_field(item, key), item.label) for item in items)
-    rows = []
-    for value in sorted({k for k, _ in counts}):
-        row = [counts[(value, lvl)] for lvl in LABELS]
-        rows.append([value, *row, sum(row)])
-    totals = [sum(counts[(v, lvl)] for v in {k for k, _ in counts}) for lvl in LABELS]
-    rows.append(["all", *totals, sum(totals)])
-    return tabulate(rows, headers=[key, *map(str, LABELS), "items"], tablefmt="github")
-
-
 @data_group.command("stats")
 @click.argument("task")
 def stats_command(task: str) -> None:
     """Counts per rubric level, subset, kind and split (and novelty where recorded)."""
-    from tabulate import tabulate
-
     from roboreward_bench.data.loading import load_task
+    from roboreward_bench.data.stats import stats_tables, summary_line
 
     loaded = load_task(task)
-    items = loaded.items
-    videos = {item.video_path for item in items}
-    size = sum(p.stat().st_size for p in videos if p.is_file()) + (loaded.data_root / METADATA_FILE).stat().st_size
-    from roboreward_bench.data.reviews import verified_share
-
-    click.echo(f"{loaded.spec.name}: {len(items)} items, {len({i.episode_id for i in items})} episodes, "
-               f"{len(videos)} videos, {size / 1e6:.1f} MB, "
-               f"{100 * verified_share(loaded.data_root, items):.1f}% human-verified (rrbench review)")
-    levels = Counter(item.label for item in items)
-    click.echo("\n" + tabulate([[lvl, levels[lvl], f"{100 * levels[lvl] / len(items):.1f}%"] for lvl in LABELS],
-                               headers=["level", "items", "share"], tablefmt="github"))
-    keys = [loaded.spec.subset_key, "kind", "split"]
-    if any("novelty" in item.metadata for item in items):
-        keys.append("novelty")
-    for key in dict.fromkeys(keys):
-        click.echo("\n" + _cross_table(items, key))
+    click.echo(summary_line(loaded))
+    for table in stats_tables(loaded):
+        click.echo("\n" + table)
 
 
 @data_group.command("preview")
@@ -168,9 +132,12 @@ def preview_command(task: str, out: Path, count: int, frames: int, seed: int) ->
 
 
 def _register_pull() -> None:
+    from roboreward_bench.cli.export_cmd import export_command, push_command
     from roboreward_bench.cli.pull_cmd import pull_command
 
     data_group.add_command(pull_command)
+    data_group.add_command(export_command)
+    data_group.add_command(push_command)
 
 
 _register_pull()

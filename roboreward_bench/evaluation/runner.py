@@ -179,6 +179,8 @@ def run_model(model: RewardModel, work: Iterator[WorkItem], parser_name: str, wr
                 for response in stop.answered:
                     writer.write(to_record(response, parse))
                 raise
+            except RRBenchError:  # the model cannot run at all (e.g. its server never started): one line, stop
+                raise
             except Exception as exc:  # one bad batch must not end the run
                 message = f"model failed on this batch: {type(exc).__name__}: {exc}".splitlines()[0]
                 responses = [Response(item_id=r.item_id, raw_text="", error=message) for r in ready]
