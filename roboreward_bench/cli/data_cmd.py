@@ -156,6 +156,7 @@ def _register_pull() -> None:
     from roboreward_bench.cli.pull_cmd import pull_command
 
     data_group.add_command(pull_command)
+    data_group.add_command(__import__("roboreward_bench.cli.audit_cmd", fromlist=["_"]).audit_command)
 
 
 _register_pull()

@@ -73,8 +73,12 @@ class InvalidRule:
 
 @dataclass(frozen=True)
 class BootstrapSpec:
+    """Bootstrap settings; ``cluster`` is the item column resampled as one unit (items sharing an
+    initial state or a source video are not independent)."""
+
     resamples: int = 1000
     seed: int = 0
+    cluster: str = "episode_id"
 
 
 @dataclass(frozen=True)
@@ -244,8 +248,14 @@ def _invalid_rule(raw: Any, where: str) -> InvalidRule:
 def _bootstrap(raw: Any, where: str) -> BootstrapSpec:
     if not isinstance(raw, dict):
         raise TaskError(f"{where}: 'bootstrap' must be a mapping")
+    unknown = sorted(set(raw) - {"resamples", "seed", "cluster"})
+    if unknown:
+        raise TaskError(f"{where}: unknown key 'bootstrap.{unknown[0]}' (known: resamples, seed, cluster)")
+    cluster = raw.get("cluster", "episode_id")
+    if not isinstance(cluster, str) or not cluster:
+        raise TaskError(f"{where}: 'bootstrap.cluster' must be an item column name, got {cluster!r}")
     return BootstrapSpec(resamples=_positive_int(raw.get("resamples", 1000), "bootstrap.resamples", where),
-                         seed=int(raw.get("seed", 0)))
+                         seed=int(raw.get("seed", 0)), cluster=cluster)
 
 
 def default_spec_for_folder(folder: Path) -> TaskSpec:
