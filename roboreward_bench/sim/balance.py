@@ -1,28 +1,102 @@
-"""Choosing items so that no rubric level dominates a shipped split."""
+"""Choosing a shipped split's items: no duplicates, no length cue, no dominant level.
+
+The steps, in order (each deterministic: ties break by a hash of the item id):
+
+1. :func:`drop_duplicates`: one item per (frames shown, camera, instruction).
+2. :func:`match_lengths`: within each (kind, policy kind), every clip length
+   keeps the same label distribution, so how many frames an item shows says
+   nothing about its label beyond what kind and policy already say.
+3. :func:`cap_within`: no level above 40% within a family, nor above 60% of counterfactuals.
+4. :func:`select_balanced`: no level above 30% overall.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
-from typing import Any
+from collections import Counter, defaultdict
+from typing import Any, Callable
 
 # Keep anchors first: the full episode, then counterfactuals, then clips.
 _KIND_PRIORITY = {"full": 0, "counterfactual": 1, "clip": 2}
+_POLICY_PRIORITY = {"expert": 0}
+LEVELS = (1, 2, 3, 4, 5)
+FAMILY_MAX_SHARE = 0.40
+COUNTERFACTUAL_MAX_SHARE = 0.60
+
+Row = dict[str, Any]
 
 
-def _order_key(row: dict[str, Any]) -> tuple[int, str]:
+def _order_key(row: Row) -> tuple[int, str]:
     return (_KIND_PRIORITY.get(row["kind"], 3), hashlib.sha256(row["item_id"].encode()).hexdigest())
 
 
-def select_balanced(rows: list[dict[str, Any]], max_share: float = 0.30,
-                    target: int | None = None) -> list[dict[str, Any]]:
+def drop_duplicates(rows: list[Row]) -> list[Row]:
+    """Keep one item per (digest of the states shown, camera, instruction task); the expert's copy first."""
+    kept: dict[tuple, Row] = {}
+    ordered = sorted(rows, key=lambda r: (_POLICY_PRIORITY.get(r.get("policy_kind"), 1), _order_key(r)))
+    for row in ordered:
+        key = (row.get("frames_digest") or row["item_id"], row.get("camera"), row.get("instruction_task"))
+        kept.setdefault(key, row)
+    ids = {row["item_id"] for row in kept.values()}
+    return [row for row in rows if row["item_id"] in ids]
+
+
+def match_lengths(rows: list[Row]) -> list[Row]:
+    """Within each (kind, policy kind), keep per clip length the same label distribution.
+
+    The shared distribution gives each level its smallest share over the
+    lengths (levels missing at some length are dropped from that stratum), and
+    each length keeps as many items as that distribution allows.
+    """
+    strata: dict[tuple, dict[int, dict[int, list[Row]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    for row in rows:
+        strata[(row["kind"], row.get("policy_kind"))][row["clip_end"]][row["reward"]].append(row)
+    chosen: list[Row] = []
+    for bins in strata.values():
+        if len(bins) == 1:
+            chosen += [r for levels in bins.values() for rs in levels.values() for r in rs]
+            continue
+        share = {lvl: min(len(levels.get(lvl, ())) / sum(map(len, levels.values())) for levels in bins.values())
+                 for lvl in LEVELS}
+        total = sum(share.values())
+        if total == 0:
+            continue
+        share = {lvl: s / total for lvl, s in share.items() if s > 0}
+        for levels in bins.values():
+            size = min(len(levels.get(lvl, ())) / s for lvl, s in share.items())
+            for lvl, s in share.items():
+                chosen += sorted(levels[lvl], key=_order_key)[: int(size * s + 1e-9)]
+    ids = {row["item_id"] for row in chosen}
+    return [row for row in rows if row["item_id"] in ids]
+
+
+def cap_within(rows: list[Row], group_of: Callable[[Row], str | None], max_share: float) -> list[Row]:
+    """Within every group (``group_of`` None: not capped), keep each level at most ``max_share``."""
+    groups: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        key = group_of(row)
+        if key is not None:
+            groups[key].append(row)
+    dropped: set[str] = set()
+    for members in groups.values():
+        counts = Counter(r["reward"] for r in members)
+        by_level = {lvl: sorted((r for r in members if r["reward"] == lvl), key=_order_key, reverse=True)
+                    for lvl in counts}
+        while counts and max(counts.values()) > max_share * sum(counts.values()) and sum(counts.values()) > 1:
+            level = max(counts, key=lambda lvl: (counts[lvl], lvl))
+            dropped.add(by_level[level].pop(0)["item_id"])  # clips go first, then counterfactuals
+            counts[level] -= 1
+    return [row for row in rows if row["item_id"] not in dropped]
+
+
+def select_balanced(rows: list[Row], max_share: float = 0.30, target: int | None = None) -> list[Row]:
     """The largest deterministic subset where each level is at most ``max_share`` of the items.
 
     With ``target``, at most that many items are kept, trimmed from the largest levels. Within a level,
     full episodes are kept before counterfactuals and clips; ties break by a
     hash of the item id, so the choice does not depend on build order.
     """
-    by_level: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    by_level: dict[int, list[Row]] = defaultdict(list)
     for row in rows:
         by_level[row["reward"]].append(row)
     for level_rows in by_level.values():
@@ -47,3 +121,11 @@ def select_balanced(rows: list[dict[str, Any]], max_share: float = 0.30,
     chosen = [row for lvl, rs in by_level.items() for row in rs[: counts[lvl]]]
     ids = {row["item_id"] for row in chosen}
     return [row for row in rows if row["item_id"] in ids]
+
+
+def choose_shipped(rows: list[Row], target: int | None = None) -> list[Row]:
+    """The four steps of this module, in order."""
+    rows = match_lengths(drop_duplicates(rows))
+    rows = cap_within(rows, lambda r: r["subset"], FAMILY_MAX_SHARE)
+    rows = cap_within(rows, lambda r: "cf" if r["kind"] == "counterfactual" else None, COUNTERFACTUAL_MAX_SHARE)
+    return select_balanced(rows, target=target)

@@ -29,6 +29,25 @@ def write_mp4(path: Path, frames: Sequence[np.ndarray], fps: int, crf: int = 23)
     tmp.replace(path)
 
 
+# Every rrb-sim v2 video is exactly this many bytes, so file size says nothing about its content.
+VIDEO_BYTES = 64 * 1024
+_CRF_STEPS = (23, 26, 29, 32, 35, 38, 41)
+
+
+def write_fixed_size_mp4(path: Path, frames: Sequence[np.ndarray], fps: int, size: int = VIDEO_BYTES) -> int:
+    """Encode at the best quality (lowest crf) that fits ``size`` bytes, then pad the file to exactly
+    ``size`` with a top-level MP4 ``free`` box, which players skip. Returns the crf used."""
+    for crf in _CRF_STEPS:
+        write_mp4(path, frames, fps, crf=crf)
+        room = size - path.stat().st_size
+        if room == 0 or room >= 8:  # a free box needs 8 bytes of header
+            if room:
+                with open(path, "ab") as handle:
+                    handle.write(room.to_bytes(4, "big") + b"free" + bytes(room - 8))
+            return crf
+    raise ValueError(f"{path}: {len(frames)} frames do not fit in {size} bytes even at crf {_CRF_STEPS[-1]}")
+
+
 def count_frames(path: Path) -> int:
     """The number of decodable video frames in ``path``."""
     import av

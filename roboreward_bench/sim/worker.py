@@ -38,7 +38,8 @@ def run_group(job: tuple[str, list[dict[str, Any]]]) -> dict[str, Any]:
     from roboreward_bench.sim.catalog import task_info
     from roboreward_bench.sim.items import record_of, record_path
     from roboreward_bench.sim.rollout import EpisodeSpec, play
-    from roboreward_bench.sim.video import write_mp4
+    from roboreward_bench.sim.video import write_fixed_size_mp4
+    from roboreward_bench.sim.visibility import make_camera
 
     out = Path(job[0])
     specs = [EpisodeSpec.from_dict(raw) for raw in job[1]]
@@ -48,9 +49,15 @@ def run_group(job: tuple[str, list[dict[str, Any]]]) -> dict[str, Any]:
             family = task_info(spec.task).family
             env = _cache().get(spec.task)
             episode = play(env, spec, render=True)
+            camera, visible = film_camera(env, episode)
+            view = make_camera(camera, episode.states[0].obj, episode.states[0].goal)
+            frames = []
+            for snapshot in episode.snapshots:
+                env.restore(snapshot)
+                frames.append(env.render(view, spec.size))
             file_name = f"{family}/{spec.episode_id}.mp4"
-            write_mp4(out / file_name, episode.frames, fps=spec.fps)
-            record = record_of(episode, file_name)
+            write_fixed_size_mp4(out / file_name, frames, fps=spec.fps)
+            record = record_of(episode, file_name, camera=camera, visible_px=visible)
         except RRBenchError as exc:
             return {"done": done, "skipped": len(specs) - index, "failed": {spec.task: str(exc)}}
         except Exception as exc:  # noqa: BLE001 - a simulator crash is reported with the task name
@@ -62,3 +69,25 @@ def run_group(job: tuple[str, list[dict[str, Any]]]) -> dict[str, Any]:
         tmp.replace(path)
         done += 1
     return {"done": done, "skipped": 0, "failed": {}}
+
+
+def film_camera(env, episode) -> tuple[str, dict[int, int]]:
+    """The candidate camera showing the main object best in every frame an item ends on,
+    and its visible object pixels per end frame (or the spec's fixed camera)."""
+    from roboreward_bench.sim.items import item_ends
+    from roboreward_bench.sim.visibility import CANDIDATE_CAMERAS, choose_camera, main_object_geoms, make_camera
+
+    spec = episode.spec
+    env.restore(episode.snapshots[0])
+    geoms = main_object_geoms(env.model, env.data, episode.states[0].obj)
+    ends = item_ends(len(episode.snapshots))
+    cameras = CANDIDATE_CAMERAS if spec.camera == "auto" else (spec.camera,)
+    first = episode.states[0]
+    views = {camera: make_camera(camera, first.obj, first.goal) for camera in cameras}
+    pixels: dict[str, list[int]] = {camera: [] for camera in cameras}
+    for end in ends:
+        env.restore(episode.snapshots[end])
+        for camera in cameras:
+            pixels[camera].append(env.visible_pixels(views[camera], spec.size, geoms))
+    camera = choose_camera(pixels)
+    return camera, dict(zip(ends, pixels[camera]))
