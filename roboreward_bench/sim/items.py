@@ -17,9 +17,8 @@ from roboreward_bench.sim.instructions import instruction_text, paraphrase_id
 from roboreward_bench.sim.labels import goal_held_at_start, label_states
 from roboreward_bench.sim.rollout import Episode, EpisodeSpec
 
-# v2: clips end at fixed frames, never where a level is reached, so how many
-# frames a clip shows does not say which level it ends on (every clip shows at least 6).
-CLIP_ENDS = (8, 14, 20, 26, 32, 38, 44)
+MIN_CLIP_END = 5          # clips show at least 6 frames
+RANDOM_CLIP_ENDS = 2      # clips ending at frames drawn from the episode id (v2)
 GENERATOR_VERSION = 2
 RECORDS_DIR = ".build"    # per-episode records of an unfinished build (resume reads them)
 
@@ -91,9 +90,27 @@ def record_of(episode: Episode, file_name: str, camera: str = "", visible_px: di
                          prefix_digests=prefix_digests(episode.snapshots) if episode.snapshots else None)
 
 
-def item_ends(num_frames: int) -> list[int]:
-    """The frames items end on: the fixed clip ends inside the video, and its last frame."""
-    return [end for end in CLIP_ENDS if end < num_frames - 1] + [num_frames - 1]
+def clip_ends(labels: list[int], episode_id: str = "") -> list[int]:
+    """Where clips end: the first frame of each level reached before the end, the last frame of
+    levels 3 and 4 (just before the next step up or a fall back), and ``RANDOM_CLIP_ENDS`` frames
+    drawn from the episode id. Random start delays make when a level is reached vary, and the
+    shipped split matches clip lengths across levels (``sim.balance``)."""
+    import zlib
+
+    import numpy as np
+
+    last = len(labels) - 1
+    ends = set()
+    for lvl in (2, 3, 4, 5):
+        at = [i for i, value in enumerate(labels) if value == lvl]
+        if at:
+            ends.add(at[0])
+            if lvl in (3, 4):
+                ends.add(at[-1])
+    if last > MIN_CLIP_END:
+        rng = np.random.default_rng(zlib.crc32(episode_id.encode()))
+        ends.update(int(e) for e in rng.integers(MIN_CLIP_END, last, size=RANDOM_CLIP_ENDS))
+    return sorted(e for e in ends if MIN_CLIP_END <= e < last)
 
 
 def items_from_record(record: EpisodeRecord) -> list[dict[str, Any]]:
@@ -104,7 +121,7 @@ def items_from_record(record: EpisodeRecord) -> list[dict[str, Any]]:
         return []  # the task was already done at the start: no honest label for this episode
     last = record.num_frames - 1
     rows = [_row(record, own, last, "full")]
-    rows += [_row(record, own, end, "clip") for end in item_ends(record.num_frames)[:-1]]
+    rows += [_row(record, own, end, "clip") for end in clip_ends(record.labels[own], spec.episode_id)]
     for other, labels in record.labels.items():
         if other == own:
             continue

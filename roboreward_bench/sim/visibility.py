@@ -16,9 +16,11 @@ import numpy as np
 # Orbit cameras look at the midpoint of the main object's start and the goal
 # from ORBIT_DISTANCE metres (Meta-World's fixed corner cameras sit about twice
 # as far, where a puck is 30–90 px at 320 px): azimuth in degrees in the name.
-CANDIDATE_CAMERAS = ("orbit0", "orbit135", "orbit180")
+# Names read "orbit<azimuth>" or "orbit<azimuth>e<elevation>" (degrees).
+CANDIDATE_CAMERAS = ("orbit0", "orbit135", "orbit180", "orbit135e-60", "orbit90e-70")
 ORBIT_DISTANCE = 0.8
 ORBIT_ELEVATION = -35.0
+CHOICE_STRIDE = 5         # the camera is chosen on every 5th frame and the last one
 MIN_VISIBLE_PX = 100      # an item's last frame must show at least this many object pixels
 NEAR = 0.05               # metres from obs[4:7] to a geom centre of the main object
 _NOT_OBJECTS = ("claw", "pad", "hand", "right_", "tablelink", "RetainingWall", "world")
@@ -54,6 +56,7 @@ def make_camera(name: str, obj: Sequence[float], goal: Sequence[float]):
     camera.type = mujoco.mjtCamera.mjCAMERA_FREE
     camera.lookat[:] = (np.asarray(obj, dtype=float) + np.asarray(goal, dtype=float)) / 2.0
     camera.distance = ORBIT_DISTANCE
-    camera.azimuth = float(name.removeprefix("orbit"))
-    camera.elevation = ORBIT_ELEVATION
+    azimuth, _, elevation = name.removeprefix("orbit").partition("e")
+    camera.azimuth = float(azimuth)
+    camera.elevation = float(elevation) if elevation else ORBIT_ELEVATION
     return camera

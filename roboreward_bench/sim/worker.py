@@ -72,22 +72,27 @@ def run_group(job: tuple[str, list[dict[str, Any]]]) -> dict[str, Any]:
 
 
 def film_camera(env, episode) -> tuple[str, dict[int, int]]:
-    """The candidate camera showing the main object best in every frame an item ends on,
-    and its visible object pixels per end frame (or the spec's fixed camera)."""
-    from roboreward_bench.sim.items import item_ends
-    from roboreward_bench.sim.visibility import CANDIDATE_CAMERAS, choose_camera, main_object_geoms, make_camera
+    """The candidate camera whose worst sampled frame shows the most main-object pixels, and that
+    camera's visible object pixels in every frame (the spec's camera if it names one)."""
+    from roboreward_bench.sim.visibility import (
+        CANDIDATE_CAMERAS, CHOICE_STRIDE, choose_camera, main_object_geoms, make_camera)
 
     spec = episode.spec
     env.restore(episode.snapshots[0])
     geoms = main_object_geoms(env.model, env.data, episode.states[0].obj)
-    ends = item_ends(len(episode.snapshots))
-    cameras = CANDIDATE_CAMERAS if spec.camera == "auto" else (spec.camera,)
     first = episode.states[0]
+    cameras = CANDIDATE_CAMERAS if spec.camera == "auto" else (spec.camera,)
     views = {camera: make_camera(camera, first.obj, first.goal) for camera in cameras}
+    last = len(episode.snapshots) - 1
+    sampled = sorted({*range(0, last, CHOICE_STRIDE), last})
     pixels: dict[str, list[int]] = {camera: [] for camera in cameras}
-    for end in ends:
-        env.restore(episode.snapshots[end])
+    for index in sampled:
+        env.restore(episode.snapshots[index])
         for camera in cameras:
             pixels[camera].append(env.visible_pixels(views[camera], spec.size, geoms))
     camera = choose_camera(pixels)
-    return camera, dict(zip(ends, pixels[camera]))
+    visible = {}
+    for index, snapshot in enumerate(episode.snapshots):
+        env.restore(snapshot)
+        visible[index] = env.visible_pixels(views[camera], spec.size, geoms)
+    return camera, visible
