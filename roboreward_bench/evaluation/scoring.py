@@ -82,7 +82,23 @@ def scoring_input(spec: TaskSpec, items: Sequence[Item], records: Sequence[Predi
         clip_end=np.array([-1 if item.clip_end is None else item.clip_end for item in items], dtype=int),
         kind=np.array([item.kind for item in items], dtype=object),
         score_probs=probs,
+        cluster_id=cluster_ids(spec, items),
     )
+
+
+def cluster_ids(spec: TaskSpec, items: Sequence[Item]) -> np.ndarray | None:
+    """The bootstrap's clusters: the spec's ``bootstrap.cluster`` column, or None for episodes.
+    An item without that column is a one-line error naming it."""
+    key = spec.bootstrap.cluster
+    if key == "episode_id":
+        return None
+    values = []
+    for item in items:
+        value = getattr(item, key, None) if key in Item.__dataclass_fields__ else item.metadata.get(key)
+        if value is None or value == "":
+            raise PredictionsError(f"{spec.name}: item {item.item_id!r} has no bootstrap cluster column {key!r}")
+        values.append(str(value))
+    return np.array(values, dtype=object)
 
 
 def metric_options(spec: TaskSpec) -> MetricOptions:

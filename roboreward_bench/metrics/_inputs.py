@@ -50,7 +50,8 @@ def prepare(inputs: ScoringInput) -> ScoringInput:
     n = len(inputs.y_true)
     arrays = {"y_pred": inputs.y_pred, "valid": inputs.valid, "errored": inputs.errored,
               "subset": inputs.subset, "episode_id": inputs.episode_id, "group_id": inputs.group_id,
-              "clip_end": inputs.clip_end, "kind": inputs.kind, "score_probs": inputs.score_probs}
+              "clip_end": inputs.clip_end, "kind": inputs.kind, "score_probs": inputs.score_probs,
+              "cluster_id": inputs.cluster_id}
     for name, array in arrays.items():
         if array is not None and len(array) != n:
             raise RRBenchError(

@@ -16,7 +16,7 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from roboreward_bench.errors import RRBenchError, did_you_mean
-from roboreward_bench.metrics._inputs import as_float, prepare
+from roboreward_bench.metrics._inputs import as_float, encode, prepare
 from roboreward_bench.metrics.episode_stats import (
     BOOTSTRAP_METRICS, LOWER_IS_BETTER, EpisodeStats, episode_statistics, metrics_from_totals,
 )
@@ -39,6 +39,20 @@ def resample_counts(n_episodes: int, resamples: int, seed: int) -> Iterator[np.n
         for r in range(rows):
             block[r] = np.bincount(draws[r], minlength=n_episodes)
         yield block
+
+
+def by_cluster(stats: EpisodeStats, inputs: ScoringInput) -> EpisodeStats:
+    """Per-episode rows summed into per-cluster rows (``inputs.cluster_id``), so a resample draws
+    whole clusters; unchanged when the input names no clusters. ``inputs`` must be prepared."""
+    if inputs.cluster_id is None:
+        return stats
+    _, episode = encode(inputs.episode_id)
+    cluster_names, cluster = encode(np.asarray(inputs.cluster_id).astype(str))
+    episode_cluster = np.zeros(stats.n_episodes, dtype=np.int64)
+    episode_cluster[episode] = cluster  # an episode lies in one cluster
+    matrix = np.zeros((len(cluster_names), stats.matrix.shape[1]))
+    np.add.at(matrix, episode_cluster, stats.matrix)
+    return EpisodeStats(matrix, stats.columns, cluster_names, stats.subset_names)
 
 
 def resample_metrics(stats: EpisodeStats, resamples: int, seed: int) -> dict[str, np.ndarray]:
@@ -72,7 +86,8 @@ def bootstrap_cis_prepared(prepared: ScoringInput, options: MetricOptions,
     """:func:`bootstrap_cis` for input that has already been through ``prepare``."""
     if options.resamples <= 0 or len(prepared) == 0:
         return {name: (None, None) for name in names}
-    distribution = resample_metrics(episode_statistics(prepared, options), options.resamples, options.seed)
+    stats = by_cluster(episode_statistics(prepared, options), prepared)
+    distribution = resample_metrics(stats, options.resamples, options.seed)
     return {name: percentile_ci(distribution[name]) for name in names}
 
 
@@ -132,7 +147,7 @@ def paired_bootstrap(input_a: ScoringInput, input_b: ScoringInput, metric: str,
                            + f" Known: {', '.join(BOOTSTRAP_METRICS)}")
     a, b = prepare(input_a), prepare(input_b)
     _check_same_items(a, b)
-    stats_a, stats_b = episode_statistics(a, options), episode_statistics(b, options)
+    stats_a, stats_b = by_cluster(episode_statistics(a, options), a), by_cluster(episode_statistics(b, options), b)
     point_a = metrics_from_totals(stats_a.matrix.sum(axis=0), stats_a.columns)[metric]
     point_b = metrics_from_totals(stats_b.matrix.sum(axis=0), stats_b.columns)[metric]
     diffs = _paired_differences(stats_a, stats_b, metric, options)

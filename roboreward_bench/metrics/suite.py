@@ -140,7 +140,8 @@ def score(inputs: ScoringInput, options: MetricOptions = MetricOptions()) -> Met
     overall = {name: MetricValue(value, *cis.get(name, (None, None))) for name, value in values.items()}
     notes["skipped_groups"] = skipped
     notes["invalid_abs_error"] = options.invalid_abs_error
-    notes["bootstrap"] = {"resamples": options.resamples, "seed": options.seed, "unit": "episode",
+    notes["bootstrap"] = {"resamples": options.resamples, "seed": options.seed,
+                          "unit": "episode" if d.cluster_id is None else "cluster",
                           "interval": "percentile 2.5-97.5", "metrics": sorted(cis)}
     counts = {
         "items": n, "invalid": int((~d.valid).sum()), "errors": int(d.errored.sum()),

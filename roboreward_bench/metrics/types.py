@@ -27,6 +27,8 @@ class ScoringInput:
     - ``clip_end``: last frame shown (-1 for "whole video"), for VOC.
     - ``kind``: "full", "clip" or "counterfactual".
     - ``score_probs``: (n, 5) P(answer = 1..5), rows of nan where absent, or None.
+    - ``cluster_id``: the bootstrap's resampling unit (the task's ``bootstrap.cluster`` column,
+      e.g. the initial state), or None to resample episodes. Each episode lies in one cluster.
     """
 
     y_true: np.ndarray
@@ -39,6 +41,7 @@ class ScoringInput:
     clip_end: np.ndarray | None = None
     kind: np.ndarray | None = None
     score_probs: np.ndarray | None = None
+    cluster_id: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.y_true.shape[0])

@@ -36,7 +36,8 @@ def run_group(job: tuple[str, list[dict[str, Any]]]) -> dict[str, Any]:
     """Run one group's episodes; a failing task is reported as ``{task: message}``, not raised."""
     from roboreward_bench.errors import RRBenchError
     from roboreward_bench.sim.catalog import task_info
-    from roboreward_bench.sim.items import record_of, record_path
+    from roboreward_bench.sim.items import clip_ends, record_of, record_path
+    from roboreward_bench.sim.labels import label_states
     from roboreward_bench.sim.rollout import EpisodeSpec, play
     from roboreward_bench.sim.video import write_fixed_size_mp4
     from roboreward_bench.sim.visibility import make_camera
@@ -49,7 +50,9 @@ def run_group(job: tuple[str, list[dict[str, Any]]]) -> dict[str, Any]:
             family = task_info(spec.task).family
             env = _cache().get(spec.task)
             episode = play(env, spec, render=True)
-            camera, visible = film_camera(env, episode)
+            own = label_states(spec.task, spec.task, episode.frame_states())
+            ends = [*clip_ends(own, spec.episode_id), len(own) - 1]
+            camera, visible = film_camera(env, episode, ends)
             view = make_camera(camera, episode.states[0].obj, episode.states[0].goal)
             frames = []
             for snapshot in episode.snapshots:
@@ -71,11 +74,10 @@ def run_group(job: tuple[str, list[dict[str, Any]]]) -> dict[str, Any]:
     return {"done": done, "skipped": 0, "failed": {}}
 
 
-def film_camera(env, episode) -> tuple[str, dict[int, int]]:
-    """The candidate camera whose worst sampled frame shows the most main-object pixels, and that
-    camera's visible object pixels in every frame (the spec's camera if it names one)."""
-    from roboreward_bench.sim.visibility import (
-        CANDIDATE_CAMERAS, CHOICE_STRIDE, choose_camera, main_object_geoms, make_camera)
+def film_camera(env, episode, ends: list[int]) -> tuple[str, dict[int, int]]:
+    """The candidate camera whose worst item end frame shows the most main-object pixels, and
+    that camera's visible object pixels at each end frame (the spec's camera if it names one)."""
+    from roboreward_bench.sim.visibility import CANDIDATE_CAMERAS, choose_camera, main_object_geoms, make_camera
 
     spec = episode.spec
     env.restore(episode.snapshots[0])
@@ -83,16 +85,10 @@ def film_camera(env, episode) -> tuple[str, dict[int, int]]:
     first = episode.states[0]
     cameras = CANDIDATE_CAMERAS if spec.camera == "auto" else (spec.camera,)
     views = {camera: make_camera(camera, first.obj, first.goal) for camera in cameras}
-    last = len(episode.snapshots) - 1
-    sampled = sorted({*range(0, last, CHOICE_STRIDE), last})
     pixels: dict[str, list[int]] = {camera: [] for camera in cameras}
-    for index in sampled:
-        env.restore(episode.snapshots[index])
+    for end in ends:
+        env.restore(episode.snapshots[end])
         for camera in cameras:
             pixels[camera].append(env.visible_pixels(views[camera], spec.size, geoms))
     camera = choose_camera(pixels)
-    visible = {}
-    for index, snapshot in enumerate(episode.snapshots):
-        env.restore(snapshot)
-        visible[index] = env.visible_pixels(views[camera], spec.size, geoms)
-    return camera, visible
+    return camera, dict(zip(ends, pixels[camera]))
