@@ -30,11 +30,17 @@ def _record(task="drawer-open-v3", own=SUCCESS, other=None, ambiguous_other=True
 
 
 def test_clip_ends_mark_where_levels_are_reached():
-    ends = clip_ends(SUCCESS)
+    ends = clip_ends(SUCCESS, "push-s1-expert")
     assert {8, 14, 19, 22} <= set(ends)     # first frames of levels 2, 3, 4, 5
     assert {18, 21} <= set(ends)            # last frames of 3 and 4
-    assert 12 in ends                       # the halfway point
     assert all(5 <= e < len(SUCCESS) - 1 for e in ends)
+
+
+def test_v2_clip_ends_also_fall_on_frames_drawn_from_the_episode_id():
+    flat = [1] * 40
+    assert clip_ends(flat, "a") == clip_ends(flat, "a")          # reproducible
+    drawn = {tuple(clip_ends(flat, f"ep{i}")) for i in range(10)}
+    assert len(drawn) > 5 and all(all(5 <= e < 39 for e in ends) for ends in drawn)
 
 
 def test_items_carry_labels_read_from_frame_labels():
@@ -109,3 +115,12 @@ def test_a_group_shares_task_seed_and_camera_and_starts_with_the_expert():
     assert len({(s.task, s.seed, s.camera, s.group) for s in specs}) == 1
     assert len({s.policy for s in specs}) == len(specs) >= 3
     assert specs == plan_episodes("test", groups_per_task=1, tasks=("push-v3",))
+
+
+@pytest.mark.parametrize("bad", [0, 6, 7])
+def test_a_rule_giving_an_out_of_range_label_stops_the_build_naming_the_item(bad):
+    from roboreward_bench.errors import DataError
+
+    own = SUCCESS[:-1] + [bad]
+    with pytest.raises(DataError, match=r"drawer-open-s2000007-noisy0.5/full-25.*label " + str(bad)):
+        items_from_record(_record(own=own))

@@ -28,6 +28,7 @@ _LAZY_BACKENDS: dict[str, str] = {
     "random": "roboreward_bench.models.baselines",
     "constant": "roboreward_bench.models.baselines",
     "majority": "roboreward_bench.models.baselines",
+    "median": "roboreward_bench.models.baselines",
     "hf": "roboreward_bench.models.hf_backend",
     "openai": "roboreward_bench.models.openai_backend",
     "text-only": "roboreward_bench.models.shortcut",
