@@ -22,6 +22,7 @@ _POLICY_PRIORITY = {"expert": 0}
 LEVELS = (1, 2, 3, 4, 5)
 FAMILY_MAX_SHARE = 0.40
 COUNTERFACTUAL_MAX_SHARE = 0.60
+LENGTH_BINS = 3
 
 Row = dict[str, Any]
 
@@ -41,28 +42,42 @@ def drop_duplicates(rows: list[Row]) -> list[Row]:
     return [row for row in rows if row["item_id"] in ids]
 
 
-def match_lengths(rows: list[Row]) -> list[Row]:
-    """Within each (kind, policy kind), keep per clip length the same label distribution.
+def length_bins(clip_ends: list[int], bins: int) -> list[int]:
+    """Quantile bin (0..bins-1) of each clip end within its stratum."""
+    import numpy as np
 
-    The shared distribution gives each level its smallest share over the
-    lengths (levels missing at some length are dropped from that stratum), and
-    each length keeps as many items as that distribution allows.
+    values = np.asarray(clip_ends, dtype=float)
+    edges = np.unique(np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1]))
+    return np.searchsorted(edges, values, side="right").tolist()
+
+
+def match_lengths(rows: list[Row], strata_keys: tuple[str, ...] = ("kind", "policy_kind"),
+                  bins: int = LENGTH_BINS) -> list[Row]:
+    """Within each stratum (e.g. kind and policy kind), keep the same label distribution in every
+    clip-length bin.
+
+    The shared distribution gives each level its smallest share over the bins
+    (a level missing from some bin is dropped from that stratum), and each bin
+    keeps as many items as that distribution allows.
     """
-    strata: dict[tuple, dict[int, dict[int, list[Row]]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    strata: dict[tuple, list[Row]] = defaultdict(list)
     for row in rows:
-        strata[(row["kind"], row.get("policy_kind"))][row["clip_end"]][row["reward"]].append(row)
+        strata[tuple(row.get(key) for key in strata_keys)].append(row)
     chosen: list[Row] = []
-    for bins in strata.values():
-        if len(bins) == 1:
-            chosen += [r for levels in bins.values() for rs in levels.values() for r in rs]
+    for members in strata.values():
+        grid: dict[int, dict[int, list[Row]]] = defaultdict(lambda: defaultdict(list))
+        for row, b in zip(members, length_bins([r["clip_end"] for r in members], bins)):
+            grid[b][row["reward"]].append(row)
+        if len(grid) == 1:
+            chosen += members
             continue
-        share = {lvl: min(len(levels.get(lvl, ())) / sum(map(len, levels.values())) for levels in bins.values())
+        share = {lvl: min(len(levels.get(lvl, ())) / sum(map(len, levels.values())) for levels in grid.values())
                  for lvl in LEVELS}
         total = sum(share.values())
         if total == 0:
             continue
         share = {lvl: s / total for lvl, s in share.items() if s > 0}
-        for levels in bins.values():
+        for levels in grid.values():
             size = min(len(levels.get(lvl, ())) / s for lvl, s in share.items())
             for lvl, s in share.items():
                 chosen += sorted(levels[lvl], key=_order_key)[: int(size * s + 1e-9)]

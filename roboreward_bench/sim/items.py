@@ -18,7 +18,7 @@ from roboreward_bench.sim.labels import goal_held_at_start, label_states
 from roboreward_bench.sim.rollout import Episode, EpisodeSpec
 
 MIN_CLIP_END = 5          # clips show at least 6 frames
-RANDOM_CLIP_ENDS = 2      # clips ending at frames drawn from the episode id (v2)
+RANDOM_CLIP_ENDS = 6      # clips ending at frames drawn from the episode id (v2)
 GENERATOR_VERSION = 2
 RECORDS_DIR = ".build"    # per-episode records of an unfinished build (resume reads them)
 
@@ -121,7 +121,9 @@ def items_from_record(record: EpisodeRecord) -> list[dict[str, Any]]:
         return []  # the task was already done at the start: no honest label for this episode
     last = record.num_frames - 1
     rows = [_row(record, own, last, "full")]
-    rows += [_row(record, own, end, "clip") for end in clip_ends(record.labels[own], spec.episode_id)]
+    # The build decides where clips end (and measures visibility there); records without that use the rule.
+    ends = sorted(record.visible_px)[:-1] if record.visible_px else clip_ends(record.labels[own], spec.episode_id)
+    rows += [_row(record, own, end, "clip") for end in ends]
     for other, labels in record.labels.items():
         if other == own:
             continue
