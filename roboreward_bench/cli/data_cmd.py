@@ -78,6 +78,13 @@ def verify_command(task: str, sample: int, replay_all: bool, seed: int, no_progr
                        f"{report.items_checked} items, all frame labels identical")
         for name, message in sorted(report.failed_tasks.items()):
             click.echo(f"could not replay task {name}: {message}")
+        if report.visible_share is not None:
+            from roboreward_bench.sim.visibility import MIN_VISIBLE_PX, MIN_VISIBLE_SHARE
+
+            verdict = "ok" if report.visible_share >= MIN_VISIBLE_SHARE else f"below {MIN_VISIBLE_SHARE:.0%}"
+            click.echo(f"visibility: {len(report.visible_px)} items re-rendered, "
+                       f"{report.visible_share:.1%} show >= {MIN_VISIBLE_PX} main-object px in their last frame "
+                       f"({verdict})")
     else:
         click.echo("labels: no simulator-generated items to replay")
     if not report.ok:
@@ -134,6 +141,23 @@ def stats_command(task: str) -> None:
         keys.append("novelty")
     for key in dict.fromkeys(keys):
         click.echo("\n" + _cross_table(items, key))
+    _echo_visibility(items)
+
+
+def _echo_visibility(items: tuple[Item, ...]) -> None:
+    """The distribution of visible main-object pixels in items' last frames (rrb-sim v2 rows)."""
+    import numpy as np
+
+    from roboreward_bench.sim.visibility import MIN_VISIBLE_PX
+
+    pixels = np.asarray([item.metadata["visible_px"] for item in items
+                         if isinstance(item.metadata.get("visible_px"), int)])
+    if pixels.size == 0:
+        return
+    p5, p25, p50 = np.percentile(pixels, [5, 25, 50])
+    click.echo(f"\nvisible main-object px in the last frame shown ({pixels.size} items): "
+               f"{(pixels >= MIN_VISIBLE_PX).mean():.1%} >= {MIN_VISIBLE_PX}; min {pixels.min()}, "
+               f"p5 {p5:.0f}, p25 {p25:.0f}, median {p50:.0f}")
 
 
 @data_group.command("preview")

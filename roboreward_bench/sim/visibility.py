@@ -20,7 +20,8 @@ import numpy as np
 CANDIDATE_CAMERAS = ("orbit0", "orbit135", "orbit180", "orbit135e-60", "orbit90e-70")
 ORBIT_DISTANCE = 0.8
 ORBIT_ELEVATION = -35.0
-MIN_VISIBLE_PX = 100      # an item's last frame must show at least this many object pixels
+MIN_VISIBLE_PX = 100      # an item's last frame must show at least this many object pixels ...
+MIN_VISIBLE_SHARE = 0.95  # ... in at least this share of items
 NEAR = 0.05               # metres from obs[4:7] to a geom centre of the main object
 _NOT_OBJECTS = ("claw", "pad", "hand", "right_", "tablelink", "RetainingWall", "world")
 
