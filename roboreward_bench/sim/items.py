@@ -18,7 +18,8 @@ from roboreward_bench.sim.labels import goal_held_at_start, label_states
 from roboreward_bench.sim.rollout import Episode, EpisodeSpec
 
 MIN_CLIP_END = 5          # clips show at least 6 frames
-RANDOM_CLIP_ENDS = 6      # clips ending at frames drawn from the episode id (v2)
+RANDOM_CLIP_ENDS = 4      # clips ending at frames drawn from the episode id (v2)
+PER_LEVEL = 4             # clips ending inside each of levels 2–4 (v2)
 GENERATOR_VERSION = 2
 RECORDS_DIR = ".build"    # per-episode records of an unfinished build (resume reads them)
 
@@ -91,10 +92,10 @@ def record_of(episode: Episode, file_name: str, camera: str = "", visible_px: di
 
 
 def clip_ends(labels: list[int], episode_id: str = "") -> list[int]:
-    """Where clips end: the first frame of each level reached before the end, the last frame of
-    levels 3 and 4 (just before the next step up or a fall back), and ``RANDOM_CLIP_ENDS`` frames
-    drawn from the episode id. Random start delays make when a level is reached vary, and the
-    shipped split matches clip lengths across levels (``sim.balance``)."""
+    """Where clips end: the first frame of each level reached, up to ``PER_LEVEL`` frames spread
+    over each of levels 2–4 (the rare middle of the rubric), and ``RANDOM_CLIP_ENDS`` frames drawn
+    from the episode id. Random start delays make when a level is reached vary, and the shipped
+    split matches clip lengths across levels (``sim.balance``)."""
     import zlib
 
     import numpy as np
@@ -102,11 +103,11 @@ def clip_ends(labels: list[int], episode_id: str = "") -> list[int]:
     last = len(labels) - 1
     ends = set()
     for lvl in (2, 3, 4, 5):
-        at = [i for i, value in enumerate(labels) if value == lvl]
+        at = [i for i, value in enumerate(labels) if value == lvl and MIN_CLIP_END <= i < last]
         if at:
             ends.add(at[0])
-            if lvl in (3, 4):
-                ends.add(at[-1])
+            if lvl < 5:
+                ends.update(at[int(k)] for k in np.linspace(0, len(at) - 1, min(PER_LEVEL, len(at))))
     if last > MIN_CLIP_END:
         rng = np.random.default_rng(zlib.crc32(episode_id.encode()))
         ends.update(int(e) for e in rng.integers(MIN_CLIP_END, last, size=RANDOM_CLIP_ENDS))

@@ -17,7 +17,7 @@ import numpy as np
 # from ORBIT_DISTANCE metres (Meta-World's fixed corner cameras sit about twice
 # as far, where a puck is 30–90 px at 320 px): azimuth in degrees in the name.
 # Names read "orbit<azimuth>" or "orbit<azimuth>e<elevation>" (degrees).
-CANDIDATE_CAMERAS = ("orbit0", "orbit135", "orbit180", "orbit135e-60", "orbit90e-70")
+CANDIDATE_CAMERAS = ("orbit0", "orbit135", "orbit180")
 ORBIT_DISTANCE = 0.8
 ORBIT_ELEVATION = -35.0
 MIN_VISIBLE_PX = 100      # an item's last frame must show at least this many object pixels ...
