@@ -51,15 +51,26 @@ def length_bins(clip_ends: list[int], bins: int) -> list[int]:
     return np.searchsorted(edges, values, side="right").tolist()
 
 
+def independent_counts(table: dict[int, dict[int, int]], rounds: int = 20) -> dict[int, dict[int, int]]:
+    """How many items to keep per (length bin, level) so that level and bin are independent:
+    the largest rank-one table ``r[bin] * c[level]`` under the available counts, found by
+    alternating the two factors (levels missing from a bin are dropped from every bin)."""
+    bins = sorted(table)
+    levels = [lvl for lvl in LEVELS if all(table[b].get(lvl, 0) > 0 for b in bins)]
+    if not levels:
+        return {b: {} for b in bins}
+    col = {lvl: float(sum(table[b][lvl] for b in bins)) for lvl in levels}
+    row: dict[int, float] = {}
+    for _ in range(rounds):
+        row = {b: min(table[b][lvl] / col[lvl] for lvl in levels) for b in bins}
+        col = {lvl: min(table[b][lvl] / row[b] for b in bins) for lvl in levels}
+    return {b: {lvl: int(row[b] * col[lvl] + 1e-9) for lvl in levels} for b in bins}
+
+
 def match_lengths(rows: list[Row], strata_keys: tuple[str, ...] = ("kind", "policy_kind"),
                   bins: int = LENGTH_BINS) -> list[Row]:
-    """Within each stratum (e.g. kind and policy kind), keep the same label distribution in every
-    clip-length bin.
-
-    The shared distribution gives each level its smallest share over the bins
-    (a level missing from some bin is dropped from that stratum), and each bin
-    keeps as many items as that distribution allows.
-    """
+    """Within each stratum (kind and policy kind), make the clip-length bin independent of the
+    label (:func:`independent_counts`), so frames shown add nothing to what the stratum says."""
     strata: dict[tuple, list[Row]] = defaultdict(list)
     for row in rows:
         strata[tuple(row.get(key) for key in strata_keys)].append(row)
@@ -71,16 +82,10 @@ def match_lengths(rows: list[Row], strata_keys: tuple[str, ...] = ("kind", "poli
         if len(grid) == 1:
             chosen += members
             continue
-        share = {lvl: min(len(levels.get(lvl, ())) / sum(map(len, levels.values())) for levels in grid.values())
-                 for lvl in LEVELS}
-        total = sum(share.values())
-        if total == 0:
-            continue
-        share = {lvl: s / total for lvl, s in share.items() if s > 0}
-        for levels in grid.values():
-            size = min(len(levels.get(lvl, ())) / s for lvl, s in share.items())
-            for lvl, s in share.items():
-                chosen += sorted(levels[lvl], key=_order_key)[: int(size * s + 1e-9)]
+        keep = independent_counts({b: {lvl: len(rs) for lvl, rs in levels.items()} for b, levels in grid.items()})
+        for b, levels in grid.items():
+            for lvl, count in keep[b].items():
+                chosen += sorted(levels[lvl], key=_order_key)[:count]
     ids = {row["item_id"] for row in chosen}
     return [row for row in rows if row["item_id"] in ids]
 
