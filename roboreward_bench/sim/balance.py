@@ -22,7 +22,8 @@ _POLICY_PRIORITY = {"expert": 0}
 LEVELS = (1, 2, 3, 4, 5)
 FAMILY_MAX_SHARE = 0.40
 COUNTERFACTUAL_MAX_SHARE = 0.60
-LENGTH_BINS = 3
+LENGTH_BINS = 2
+STRATA = ("policy_kind",)
 
 Row = dict[str, Any]
 
@@ -67,18 +68,24 @@ def independent_counts(table: dict[int, dict[int, int]], rounds: int = 20) -> di
     return {b: {lvl: int(row[b] * col[lvl] + 1e-9) for lvl in levels} for b in bins}
 
 
-def match_lengths(rows: list[Row], strata_keys: tuple[str, ...] = ("kind", "policy_kind"),
-                  bins: int = LENGTH_BINS) -> list[Row]:
-    """Within each stratum (kind and policy kind), make the clip-length bin independent of the
-    label (:func:`independent_counts`), so frames shown add nothing to what the stratum says."""
+def match_lengths(rows: list[Row], bins: int = LENGTH_BINS, keys: tuple[str, ...] = STRATA) -> list[Row]:
+    """Within each stratum (policy kind; counterfactuals apart, since their instruction is
+    another task's), make how many frames an item shows independent of its label
+    (:func:`independent_counts`). Full videos form one length bin (they all show the whole
+    horizon) and clips are cut into ``bins`` quantile bins, so neither a clip's length nor
+    "this is the whole episode" says anything about the label that the policy does not."""
     strata: dict[tuple, list[Row]] = defaultdict(list)
     for row in rows:
-        strata[tuple(row.get(key) for key in strata_keys)].append(row)
+        strata[(*(row.get(key) for key in keys), row["kind"] == "counterfactual")].append(row)
     chosen: list[Row] = []
     for members in strata.values():
         grid: dict[int, dict[int, list[Row]]] = defaultdict(lambda: defaultdict(list))
-        for row, b in zip(members, length_bins([r["clip_end"] for r in members], bins)):
+        clips = [r for r in members if r["kind"] == "clip"]
+        for row, b in zip(clips, length_bins([r["clip_end"] for r in clips], bins) if clips else []):
             grid[b][row["reward"]].append(row)
+        for row in members:
+            if row["kind"] != "clip":
+                grid[bins][row["reward"]].append(row)
         if len(grid) == 1:
             chosen += members
             continue

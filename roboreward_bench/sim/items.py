@@ -17,8 +17,10 @@ from roboreward_bench.sim.instructions import instruction_text, paraphrase_id
 from roboreward_bench.sim.labels import goal_held_at_start, label_states
 from roboreward_bench.sim.rollout import Episode, EpisodeSpec
 
-MIN_CLIP_END = 5          # clips show at least 6 frames
-RANDOM_CLIP_ENDS = 4      # clips ending at frames drawn from the episode id (v2)
+# v2: clips show at least 26 of the 51 frames. Earlier ends were almost all level 1 (the policy
+# has barely started after its random delay), so a short clip told its label (data audit: +0.26).
+MIN_CLIP_END = 25
+RANDOM_CLIP_ENDS = 6      # clips ending at frames drawn from the episode id (v2)
 PER_LEVEL = 4             # clips ending inside each of levels 2–4 (v2)
 GENERATOR_VERSION = 2
 RECORDS_DIR = ".build"    # per-episode records of an unfinished build (resume reads them)

@@ -17,6 +17,7 @@ from roboreward_bench.errors import RRBenchError
 from roboreward_bench.sim.catalog import ALL_TASKS, OTHER_SKILLS, SEEN_TASKS
 from roboreward_bench.sim.policies import PolicySpec
 from roboreward_bench.sim.rollout import EpisodeSpec
+from roboreward_bench.sim.visibility import CANDIDATE_CAMERAS
 
 SEED_RANGE = 1_000_000
 DEV_TASKS = ("reach-v3", "push-v3", "pick-place-v3", "drawer-open-v3", "door-close-v3", "button-press-v3",
@@ -85,7 +86,10 @@ def group_specs(split: str, task: str, seed: int, group_size: int) -> list[Episo
             policies.append(policy)
     group = f"{task.removesuffix('-v3')}-s{seed}"
     delays = rng.integers(0, MAX_DELAY + 1, size=len(policies))
-    return [EpisodeSpec(task=task, seed=seed, policy=p, camera="auto", delay=int(d), group=group, split=split)
+    # One camera per group, drawn before anything is played: a camera chosen by what is visible
+    # at the end would depend on the outcome and tell the label (data audit: camera +0.3).
+    camera = str(rng.choice(CANDIDATE_CAMERAS))
+    return [EpisodeSpec(task=task, seed=seed, policy=p, camera=camera, delay=int(d), group=group, split=split)
             for p, d in zip(policies, delays)]
 
 
