@@ -64,10 +64,13 @@ def _group() -> None:
 
 def cli(argv: list[str] | None = None) -> None:
     """Run the CLI, turning user errors into one-line messages."""
+    from roboreward_bench.models.redaction import install_log_redaction, redact
+
+    install_log_redaction()
     try:
         _group.main(args=argv, prog_name="rrbench", standalone_mode=False)
     except RRBenchError as exc:
-        click.echo(f"rrbench: error: {exc}", err=True)
+        click.echo(f"rrbench: error: {redact(str(exc))}", err=True)
         sys.exit(2)
     except click.exceptions.Abort:
         click.echo("rrbench: aborted", err=True)

@@ -21,7 +21,6 @@ from roboreward_bench.results.schema import RESULTS_FILE, ModelInfo, RunResults
 from roboreward_bench.data.loading import LoadedTask, load_task
 
 DEFAULT_OUTPUT_ROOT = Path("rrbench_runs")
-_SECRET_ARG = re.compile(r"(key|token|secret|password)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -118,8 +117,10 @@ def default_output_dir(root: Path, task_name: str, model: str, identity: dict[st
 
 
 def _public_args(args: dict[str, Any]) -> dict[str, Any]:
-    """Model args safe to write down: anything that looks like a secret is dropped."""
-    return {k: v for k, v in args.items() if not _SECRET_ARG.search(k) or k.endswith("_env")}
+    """Model args safe to write down: secret-named values and URL credentials are masked."""
+    from roboreward_bench.models.redaction import redact_data
+
+    return redact_data(dict(args))
 
 
 def _git_commit() -> str | None:

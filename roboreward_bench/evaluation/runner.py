@@ -13,15 +13,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
+from roboreward_bench.answers import judge_answer
 from roboreward_bench.data.items import Item
 from roboreward_bench.errors import RRBenchError
 from roboreward_bench.evaluation.selection import select_items
 from roboreward_bench.frames.sampler import FrameSampler
 from roboreward_bench.models.base import ModelContext, Response, RewardModel
+from roboreward_bench.models.redaction import redact_data
 from roboreward_bench.parsing import get_parser
 from roboreward_bench.prompts import build_request, request_hash
 from roboreward_bench.requests import Request
-from roboreward_bench.results.predictions import PREDICTIONS_FILE, PredictionRecord, PredictionsWriter, read_predictions
+from roboreward_bench.results.predictions import PREDICTIONS_FILE, PredictionRecord, PredictionsWriter, \
+    read_predictions, rewrite_predictions
 from roboreward_bench.tasks.spec import FrameSpec, TaskSpec
 
 RUN_FILE = "run.json"
@@ -48,6 +51,7 @@ def prepare(items: Sequence[Item], sampler: FrameSampler, prompt_id: str, video_
     frames are decoded, so a cached re-run costs the cache reads.
     """
     frames_spec = sampler.spec.describe()
+    sampler.plan((item.video_path, item.clip_end) for item in items)
     for item in items:
         try:
             content_hash = request_hash(item, prompt_id, video_position, frames_spec,
@@ -60,6 +64,8 @@ def prepare(items: Sequence[Item], sampler: FrameSampler, prompt_id: str, video_
         except RRBenchError as exc:
             yield WorkItem(item, None, str(exc))
             continue
+        finally:
+            sampler.done(item.video_path, item.clip_end)
         yield WorkItem(item, build_request(item, frames, prompt_id, video_position, content_hash), None)
 
 
@@ -106,13 +112,16 @@ def prefetched(work: Iterator[WorkItem], depth: int = 8) -> Iterator[WorkItem]:
 
 
 def to_record(response: Response, parse: Callable[[str], Any]) -> PredictionRecord:
-    """A model response as a predictions.jsonl line."""
-    parsed = None if response.error is not None else parse(response.raw_text).value
+    """A model response as a predictions.jsonl line: an error, or an answer judged valid or invalid (and why)."""
+    judged = None if response.error is not None else judge_answer(response.raw_text, parse, response.finish_reason,
+                                                                   response.refusal)
     return PredictionRecord(
-        item_id=response.item_id, raw_text=response.raw_text, parsed=parsed, valid=parsed is not None,
-        error=response.error, latency_s=round(response.latency_s, 6), score_probs=response.score_probs,
-        prompt_tokens=response.usage.prompt_tokens, completion_tokens=response.usage.completion_tokens,
-        cached=response.cached)
+        item_id=response.item_id, raw_text=response.raw_text, parsed=judged.value if judged else None,
+        valid=bool(judged and judged.valid), error=response.error, latency_s=round(response.latency_s, 6),
+        score_probs=response.score_probs, prompt_tokens=response.usage.prompt_tokens,
+        completion_tokens=response.usage.completion_tokens, cached=response.cached,
+        invalid_reason=judged.reason if judged else None, finish_reason=response.finish_reason,
+        refusal=response.refusal)
 
 
 def error_record(item_id: str, message: str) -> PredictionRecord:
@@ -173,19 +182,28 @@ class PendingRun:
 
 
 def pending(items: Sequence[Item], output_dir: Path, fresh: bool) -> PendingRun:
-    """Read existing predictions (tolerating a half-written last line) and list what is left."""
+    """Read existing predictions (tolerating a half-written last line) and list what is left.
+
+    Items that errored before (no answer was obtained) are asked again: their
+    lines are dropped from predictions.jsonl first, in one atomic rewrite, so
+    every answered item stays and none appears twice.
+    """
     path = output_dir / PREDICTIONS_FILE
     if fresh and path.exists():
         path.unlink()
     existing = read_predictions(path, allow_partial_last_line=True) if path.exists() else []
+    errored = [r for r in existing if r.error is not None]
+    if errored:
+        rewrite_predictions(path, [r for r in existing if r.error is None])
     wanted = {item.item_id for item in items}
-    done = {r.item_id: r for r in existing if r.item_id in wanted}
+    done = {r.item_id: r for r in existing if r.item_id in wanted and r.error is None}
     return PendingRun(done=done, todo=[item for item in items if item.item_id not in done])
 
 
 def check_run_file(output_dir: Path, identity: dict[str, Any], fresh: bool) -> None:
     """Refuse to mix runs: an output folder belongs to one task/model/settings identity."""
     path = output_dir / RUN_FILE
+    identity = redact_data(identity)  # compared as written: nothing secret reaches run.json
     if path.exists() and not fresh:
         previous = json.loads(path.read_text(encoding="utf-8"))
         if previous != identity:

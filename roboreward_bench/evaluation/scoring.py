@@ -13,6 +13,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from roboreward_bench import __version__
+from roboreward_bench.answers import INVALID_REASONS, Judgement, count_by_reason, judge_answer
 from roboreward_bench.data.items import Item
 from roboreward_bench.errors import PredictionsError
 from roboreward_bench.metrics.types import MetricOptions, MetricReport, ScoringInput
@@ -52,20 +53,28 @@ def _preview(ids: Sequence[str], limit: int = 3) -> str:
     return shown + (f", … +{len(ids) - limit}" if len(ids) > limit else "")
 
 
+def judge_records(spec: TaskSpec, records: Sequence[PredictionRecord], reparse: bool = True) -> list[Judgement | None]:
+    """Each record's answer judged with the task's parser (None for an errored record: it has no answer)."""
+    parser = get_parser(spec.parser)
+    judged: list[Judgement | None] = []
+    for record in records:
+        if record.error is not None:
+            judged.append(None)
+            continue
+        verdict = judge_answer(record.raw_text, parser, record.finish_reason, record.refusal)
+        if not reparse:  # trust the recorded value, keep the reason
+            value = record.parsed if record.valid else None
+            verdict = Judgement(value, None if value is not None else record.invalid_reason or verdict.reason)
+        judged.append(verdict)
+    return judged
+
+
 def scoring_input(spec: TaskSpec, items: Sequence[Item], records: Sequence[PredictionRecord],
                   reparse: bool = True) -> ScoringInput:
     """Align records to items (by id) and build the metric arrays."""
-    parser = get_parser(spec.parser)
     by_id = {r.item_id: r for r in records}
     ordered = [by_id[item.item_id] for item in items]
-    values = []
-    for record in ordered:
-        if record.error is not None:
-            values.append(None)
-        elif reparse:
-            values.append(parser(record.raw_text).value)
-        else:
-            values.append(record.parsed if record.valid else None)
+    values = [None if j is None else j.value for j in judge_records(spec, ordered, reparse)]
     valid = np.array([v is not None for v in values], dtype=bool)
     probs = None
     if any(r.score_probs is not None for r in ordered):
@@ -114,7 +123,10 @@ def score_records(task: LoadedTask, records: Sequence[PredictionRecord], source:
     from roboreward_bench.metrics.suite import score
 
     check_coverage(task.items, records, source)
-    return score(scoring_input(task.spec, task.items, records, reparse), metric_options(task.spec))
+    report = score(scoring_input(task.spec, task.items, records, reparse), metric_options(task.spec))
+    reasons = count_by_reason([j.reason for j in judge_records(task.spec, records, reparse) if j is not None])
+    report.counts.update({f"invalid_{reason}": n for reason, n in reasons.items()})
+    return report
 
 
 def run_results(task: LoadedTask, report: MetricReport, model: ModelInfo, frames: dict[str, Any], seed: int,
@@ -124,7 +136,8 @@ def run_results(task: LoadedTask, report: MetricReport, model: ModelInfo, frames
     return RunResults(
         task=TaskInfo(task.spec.name, task.spec.version, task.fingerprint, task.data_revision, task.spec.canonical()),
         model=model, frames=frames, prompt_version=task.spec.prompt, seed=seed,
-        counts=Counts(**{k: report.counts.get(k, 0) for k in ("items", "invalid", "errors", "episodes", "subsets")}),
+        counts=Counts(**{k: report.counts.get(k, 0) for k in ("items", "invalid", "errors", "episodes", "subsets")},
+                      invalid_reasons={r: report.counts.get(f"invalid_{r}", 0) for r in INVALID_REASONS}),
         metrics=metrics_dict(report), per_subset=report.per_subset, headline=task.spec.headline,
         non_standard=bool(deviations), deviations=list(deviations), notes={**report.notes, **(notes or {})},
         tool_version=__version__, git_commit=git_commit, started_at=started_at, finished_at=finished_at)

@@ -24,6 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from roboreward_bench.answers import TRUNCATED_FINISH_REASONS
 from roboreward_bench.errors import RRBenchError
 from roboreward_bench.models.base import Response, RewardModel, Usage
 from roboreward_bench.requests import Request
@@ -67,8 +68,10 @@ def probe_key(model_fingerprint: str, task_fingerprint: str, item_id: str, promp
 
 
 def is_cacheable(response: Response) -> bool:
-    """Only complete, valid answers are worth replaying."""
-    return response.error is None and bool(response.raw_text.strip())
+    """Only complete answers are worth replaying: not errors, and not empty, refused or cut-off answers
+    (the cache does not keep the finish reason that would say why they were invalid)."""
+    return (response.error is None and bool(response.raw_text.strip()) and not response.refusal
+            and response.finish_reason not in TRUNCATED_FINISH_REASONS)
 
 
 class ResponseCache:

@@ -215,16 +215,15 @@ class OpenAIRewardModel:
             return Response(request.item_id, "", error="the server returned no choices", latency_s=latency,
                             usage=counts)
         message = choices[0].message
+        # An empty, refused or cut-off completion is still the model's answer (judged invalid when scored).
         text = message.content or ""
-        error = None
-        if not text.strip():
-            refusal = getattr(message, "refusal", None)
-            error = f"refused: {refusal}" if refusal else f"empty completion (finish_reason={choices[0].finish_reason})"
-            self._count(failures=1)
+        refusal = getattr(message, "refusal", None)
         probs = None
         if self.settings.score_probs:
             probs = score_probs_from_logprobs(getattr(choices[0], "logprobs", None))
-        return Response(request.item_id, text, score_probs=probs, error=error, latency_s=latency, usage=counts)
+        return Response(request.item_id, text, score_probs=probs, latency_s=latency, usage=counts,
+                        finish_reason=getattr(choices[0], "finish_reason", None),
+                        refusal=str(refusal) if refusal else None)
 
     def _parameters(self) -> dict[str, Any]:
         s = self.settings

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, Iterable
 
 from roboreward_bench.errors import PredictionsError
+from roboreward_bench.models.redaction import redact
 
 PREDICTIONS_FILE = "predictions.jsonl"
 
@@ -27,6 +28,9 @@ class PredictionRecord:
     ``parsed`` is the value the run's parser read from ``raw_text`` (None when
     invalid); ``error`` is set when the model produced no answer at all
     (unreadable video, failed request). ``score_probs`` are P(answer = 1..5).
+    ``invalid_reason`` says why an answer is invalid (empty, refused,
+    truncated, no_number); ``finish_reason`` and ``refusal`` are what the
+    backend reported, kept so a re-score reaches the same reason.
     """
 
     item_id: str
@@ -39,10 +43,16 @@ class PredictionRecord:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: bool = False
+    invalid_reason: str | None = None
+    finish_reason: str | None = None
+    refusal: str | None = None
 
     def to_json(self) -> str:
         """One line of JSON, without a trailing newline."""
         row = asdict(self)
+        for key in ("error", "refusal"):  # messages can quote a URL with credentials or a key
+            if row[key]:
+                row[key] = redact(row[key])
         if self.score_probs is not None:
             row["score_probs"] = list(self.score_probs)
         return json.dumps(row, ensure_ascii=False, allow_nan=False)
@@ -67,6 +77,9 @@ def record_from_row(row: object, where: str) -> PredictionRecord:
     if parsed is not None and (isinstance(parsed, bool) or not isinstance(parsed, (int, float))
                                or not math.isfinite(parsed)):
         raise PredictionsError(f"{where}: parsed must be a finite number or null")
+    for key in ("error", "invalid_reason", "finish_reason", "refusal"):
+        if row.get(key) is not None and not isinstance(row[key], str):
+            raise PredictionsError(f"{where}: {key} must be a string or null")
     probs = row.get("score_probs")
     if probs is not None:
         if (not isinstance(probs, list) or len(probs) != 5
@@ -154,6 +167,17 @@ class PredictionsWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def rewrite_predictions(path: Path, records: Iterable[PredictionRecord]) -> None:
+    """Replace ``path`` with ``records`` atomically (temp file, fsync, rename): a crash keeps the old or new file."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(record.to_json() + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
 
 
 def _drop_partial_last_line(path: Path) -> None:

@@ -45,10 +45,12 @@ class ModelInfo:
 @dataclass(frozen=True)
 class Counts:
     items: int = _doc("items scored")
-    invalid: int = _doc("answers the parser could not read (scored with the maximum penalty)")
-    errors: int = _doc("items with no answer at all (scored like invalid)")
+    invalid: int = _doc("items scored with the task's penalty: invalid answers plus errored items")
+    errors: int = _doc("items with no answer at all: request failed, timed out, video unreadable (retried on re-run)")
     episodes: int = _doc("distinct videos (bootstrap clusters)", default=0)
     subsets: int = _doc("macro-averaging subsets", default=0)
+    invalid_reasons: dict[str, int] = _doc("invalid answers by reason: empty, refused, truncated, no_number "
+                                           "(an answer, not an error)", default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -77,9 +79,11 @@ class RunResults:
         return asdict(self)
 
     def write(self, path: Path) -> None:
-        """Write atomically (temp file + rename), so a crash never leaves half a file."""
+        """Write atomically (temp file + rename), so a crash never leaves half a file; secrets are masked."""
+        from roboreward_bench.models.redaction import redact_data
+
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        tmp.write_text(json.dumps(redact_data(self.to_dict()), indent=2, allow_nan=False) + "\n", encoding="utf-8")
         tmp.replace(path)
 
 

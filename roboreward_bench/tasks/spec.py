@@ -1,4 +1,4 @@
-"""Frozen, typed task specs loaded from YAML.
+"""Frozen, typed task specs loaded from YAML, validated field by field with pydantic.
 
 A task file looks like this (every key but ``name`` and ``source`` has a
 default, which is the RoboReward protocol)::
@@ -18,20 +18,30 @@ default, which is the RoboReward protocol)::
     metrics: [regression, ordinal, pairwise, success, voc, best_of_n]
     headline: mae_macro
     success_threshold: 5
-    bootstrap: {resamples: 1000, seed: 0}
+    bootstrap: {resamples: 1000, seed: 0, cluster: group_id}   # cluster: the item column resampled whole
     reference: {path: rrb_sim/dev}                    # train/dev labels for `majority` ...
     # reference: {label_counts: {1: 250, 2: 260, ...}, source: "train split, …"}  # ... or their counts
+
+**Adding a field** is one line in the model it belongs to (with its type, range
+and default). The YAML key is the field name; unknown keys get a did-you-mean
+from the declared fields; ``canonical()`` (fingerprints, results.json) shows a
+new field only when a file sets it to a non-default value, so the fingerprint of
+an unchanged YAML stays the same. List it in ``_NEVER_CANONICAL`` if it must not
+reach the fingerprint at all. Error messages come from :mod:`.spec_errors`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Annotated, Any, ClassVar, Literal, Mapping
 
 import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, \
+    field_validator, model_validator
 
 from roboreward_bench.errors import TaskError, did_you_mean
+from roboreward_bench.tasks.spec_errors import explain_validation_error, read_yaml_mapping
 
 # A local source is a folder holding this file (the local dataset format, see data/local.py).
 METADATA_FILE = "metadata.jsonl"
@@ -40,226 +50,251 @@ KNOWN_PROMPTS = ("roboreward-v1",)
 KNOWN_PARSERS = ("helm",)
 
 
-@dataclass(frozen=True)
-class SourceSpec:
-    """Where items come from: a local folder, or an HF dataset repo at a revision."""
-
-    kind: str = "local"
-    path: Path | None = None
-    repo: str | None = None
-    revision: str | None = None
-    split: str = "test"
-
-
-@dataclass(frozen=True)
-class FrameSpec:
-    """Frame sampling: ``num_frames`` uniformly, or ``fps`` capped at ``max_frames``."""
-
-    num_frames: int | None = 16
-    fps: float | None = None
-    max_frames: int | None = None
-
-    def describe(self) -> dict[str, Any]:
-        return {"num_frames": self.num_frames, "fps": self.fps, "max_frames": self.max_frames}
+def _one_of(what: str, known: tuple[str, ...]) -> AfterValidator:
+    """A validator accepting only the names in ``known``, with a did-you-mean."""
+    def check(value: str) -> str:
+        if value not in known:
+            raise ValueError(f"unknown {what} {value!r}." + did_you_mean(value, list(known))
+                             + f" Known: {', '.join(known)}")
+        return value
+    return AfterValidator(check)
 
 
-@dataclass(frozen=True)
-class InvalidRule:
-    """How an invalid or errored answer is scored: ``penalty`` with a fixed absolute error."""
-
-    kind: str = "penalty"
-    abs_error: float = 4.0
-
-
-@dataclass(frozen=True)
-class BootstrapSpec:
-    """Bootstrap settings; ``cluster`` is the item column resampled as one unit (items sharing an
-    initial state or a source video are not independent)."""
-
-    resamples: int = 1000
-    seed: int = 0
-    cluster: str = "episode_id"
+def _task_name(value: str) -> str:
+    # The name becomes a folder under runs/, so nothing that could climb out of it or hide it.
+    if value.startswith(".") or any(ch in value for ch in "/\\") or any(ord(ch) < 32 for ch in value):
+        raise ValueError(f"must not start with '.' or contain '/', '\\' or control characters (got {value!r})")
+    return value
 
 
-@dataclass(frozen=True)
-class TaskSpec:
-    """A benchmark task. ``path`` is the YAML file it was loaded from (None if built in code)."""
+# Strict scalars: YAML `true` is not 1, "5" is not 5, 2.0 is not an integer; numbers are finite.
+Text = Annotated[str, Field(strict=True)]
+Name = Annotated[str, Field(strict=True, min_length=1, max_length=120), AfterValidator(_task_name)]
+NonEmptyText = Annotated[str, Field(strict=True, min_length=1)]
+PositiveInt = Annotated[int, Field(strict=True, ge=1)]
+Count = Annotated[int, Field(strict=True, ge=0)]
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+PositiveNumber = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0)]
+Label = Annotated[int, Field(strict=True, ge=1, le=5)]
+Flag = Annotated[bool, Field(strict=True)]
+PromptName = Annotated[str, Field(strict=True), _one_of("prompt", KNOWN_PROMPTS)]
+ParserName = Annotated[str, Field(strict=True), _one_of("parser", KNOWN_PARSERS)]
+MetricGroup = Annotated[str, Field(strict=True), _one_of("metric", KNOWN_METRIC_GROUPS)]
 
-    name: str
-    source: SourceSpec
-    version: int = 1
-    description: str = ""
-    prompt: str = "roboreward-v1"
-    video_position: str = "before"
-    frames: FrameSpec = FrameSpec()
-    parser: str = "helm"
-    invalid_rule: InvalidRule = InvalidRule()
-    subset_key: str = "subset"
-    subset_names: Mapping[str, str] = field(default_factory=dict, hash=False)
-    metrics: tuple[str, ...] = KNOWN_METRIC_GROUPS
-    headline: str = "mae_macro"
-    success_threshold: float = 5
-    bootstrap: BootstrapSpec = BootstrapSpec()
-    reference: Path | None = None
-    reference_counts: Mapping[int, int] = field(default_factory=dict, hash=False)
-    reference_source: str = ""
-    require_verified: bool = False
-    path: Path | None = field(default=None, compare=False)
+
+def _resolve_path(value: Any, info: ValidationInfo) -> Any:
+    """YAML paths are strings relative to the task file (``base_dir`` in the validation context)."""
+    if isinstance(value, Path):
+        return value
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"must be a path (a non-empty string), got {value!r}")
+    base_dir = (info.context or {}).get("base_dir")
+    return (Path(base_dir) / value).resolve() if base_dir is not None else Path(value)
+
+
+class SpecPart(BaseModel):
+    """A frozen, closed (unknown keys refused) part of a task spec."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Fields written to canonical() even at their default: the shape fingerprints had before pydantic.
+    _ALWAYS_CANONICAL: ClassVar[tuple[str, ...]] = ()
+    _NEVER_CANONICAL: ClassVar[tuple[str, ...]] = ()
+    # Fields set by the loader, never read from the file.
+    _INTERNAL_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     def canonical(self) -> dict[str, Any]:
-        """The spec as plain data (paths relative), for fingerprints and results.json."""
-        return {
-            "name": self.name, "version": self.version, "prompt": self.prompt,
-            "video_position": self.video_position, "frames": self.frames.describe(),
-            "parser": self.parser,
-            "invalid_rule": {"kind": self.invalid_rule.kind, "abs_error": self.invalid_rule.abs_error},
-            "subset_key": self.subset_key, "metrics": list(self.metrics), "headline": self.headline,
-            "success_threshold": self.success_threshold,
-            "source": {"kind": self.source.kind, "repo": self.source.repo,
-                       "revision": self.source.revision, "split": self.source.split},
-            "require_verified": self.require_verified,
-        }
+        """Plain data for fingerprints: the fixed fields, plus any other field set to a non-default value."""
+        out: dict[str, Any] = {}
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            if name in self._NEVER_CANONICAL:
+                continue
+            if name in self._ALWAYS_CANONICAL or value != info.get_default(call_default_factory=True):
+                out[name] = _plain(value)
+        return out
 
 
-_TOP_KEYS = {"name", "version", "description", "source", "prompt", "video_position", "frames", "parser",
-             "invalid_rule", "subset_key", "subset_names", "metrics", "headline", "success_threshold",
-             "bootstrap", "reference", "require_verified"}
+def _plain(value: Any) -> Any:
+    if isinstance(value, SpecPart):
+        return value.canonical()
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return str(value) if isinstance(value, Path) else value
+
+
+class SourceSpec(SpecPart):
+    """Where items come from: a local folder, or an HF dataset repo at a revision."""
+
+    _ALWAYS_CANONICAL = ("kind", "repo", "revision", "split")
+    _NEVER_CANONICAL = ("path",)  # absolute on this machine; the data manifest is fingerprinted instead
+
+    kind: Literal["local", "hf"] = "local"
+    path: Path | None = None
+    repo: NonEmptyText | None = None
+    revision: NonEmptyText | None = None
+    split: NonEmptyText = "test"
+
+    _path = field_validator("path", mode="before")(_resolve_path)
+
+    @model_validator(mode="after")
+    def _complete(self) -> "SourceSpec":
+        if self.kind == "hf" and (self.repo is None or self.revision is None):
+            raise ValueError("an hf source needs 'repo' and a pinned 'revision'")
+        if self.kind == "hf" and self.path is not None:
+            raise ValueError("an hf source takes 'repo' and 'revision', not 'path'")
+        if self.kind == "local" and (self.repo is not None or self.revision is not None):
+            raise ValueError("a local source takes 'path', not 'repo'/'revision' (set kind: hf for a hub dataset)")
+        return self
+
+
+class FrameSpec(SpecPart):
+    """Frame sampling: ``num_frames`` uniformly, or ``fps`` capped at ``max_frames``."""
+
+    _ALWAYS_CANONICAL = ("num_frames", "fps", "max_frames")
+
+    num_frames: PositiveInt | None = 16
+    fps: PositiveNumber | None = None
+    max_frames: PositiveInt | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_mode(cls, data: Any) -> Any:
+        """``fps`` switches to rate sampling (``max_frames`` defaults to 32); the two modes don't mix."""
+        if not isinstance(data, dict) or data.get("fps") is None:
+            if isinstance(data, dict) and data.get("max_frames") is not None:
+                raise ValueError("'max_frames' applies only with 'fps'")
+            return data
+        if data.get("num_frames") is not None:
+            raise ValueError("give 'num_frames' or 'fps', not both")
+        return {"max_frames": 32, **data, "num_frames": None}
+
+    def describe(self) -> dict[str, Any]:
+        """The sampling settings as plain data (part of every request's cache key)."""
+        return self.canonical()
+
+
+class InvalidRule(SpecPart):
+    """How an invalid or errored answer is scored: ``penalty`` with a fixed absolute error."""
+
+    _ALWAYS_CANONICAL = ("kind", "abs_error")
+
+    kind: Literal["penalty"] = "penalty"
+    abs_error: PositiveNumber = 4.0
+
+
+class BootstrapSpec(SpecPart):
+    """Confidence intervals: how many bootstrap resamples, from which seed, resampling which
+    item column as one unit (``cluster``: items sharing an initial state or a source video are
+    not independent; ``episode_id`` by default)."""
+
+    resamples: PositiveInt = 1000
+    seed: Count = 0
+    cluster: NonEmptyText = "episode_id"
+
+
+class ReferenceSpec(SpecPart):
+    """Train/dev labels for baselines like ``majority``: a dataset folder, or their counts."""
+
+    path: Path | None = None
+    label_counts: dict[Label, Count] = Field(default_factory=dict)
+    source: Text = ""
+
+    _path = field_validator("path", mode="before")(_resolve_path)
+
+    @model_validator(mode="after")
+    def _something(self) -> "ReferenceSpec":
+        if self.path is None and not self.label_counts:
+            raise ValueError("needs 'path' (a dataset folder) or 'label_counts'")
+        return self
+
+
+class TaskSpec(SpecPart):
+    """A benchmark task. ``path`` is the YAML file it was loaded from (None if built in code)."""
+
+    _ALWAYS_CANONICAL = ("name", "version", "prompt", "video_position", "frames", "parser", "invalid_rule",
+                         "subset_key", "metrics", "headline", "success_threshold", "source", "require_verified")
+    _NEVER_CANONICAL = ("description", "subset_names", "bootstrap", "reference_spec", "path")
+    _INTERNAL_FIELDS = ("path",)
+
+    name: Name
+    source: SourceSpec
+    version: PositiveInt = 1
+    description: Text = ""
+    prompt: PromptName = "roboreward-v1"
+    video_position: Literal["before", "after"] = "before"
+    frames: FrameSpec = FrameSpec()
+    parser: ParserName = "helm"
+    invalid_rule: InvalidRule = InvalidRule()
+    subset_key: NonEmptyText = "subset"
+    subset_names: dict[Text, Text] = Field(default_factory=dict)
+    metrics: tuple[MetricGroup, ...] = KNOWN_METRIC_GROUPS
+    headline: NonEmptyText = "mae_macro"
+    success_threshold: Annotated[Number, Field(ge=1, le=5)] = 5.0
+    bootstrap: BootstrapSpec = BootstrapSpec()
+    reference_spec: ReferenceSpec | None = Field(None, alias="reference")
+    require_verified: Flag = False
+    path: Path | None = None
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        return "" if value is None else value.strip() if isinstance(value, str) else value
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _list_of_metrics(cls, value: Any) -> Any:
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"must be a list of metric groups from: {', '.join(KNOWN_METRIC_GROUPS)}")
+        if not value:
+            raise ValueError("must list at least one metric group")
+        twice = sorted({str(v) for v in value if list(value).count(v) > 1})
+        if twice:
+            raise ValueError(f"lists {twice[0]!r} twice")
+        return tuple(value)
+
+    @property
+    def reference(self) -> Path | None:
+        """The reference dataset folder, if the task names one."""
+        return self.reference_spec.path if self.reference_spec else None
+
+    @property
+    def reference_counts(self) -> dict[int, int]:
+        """Label → count of the reference labels, when only their counts are shipped."""
+        return dict(self.reference_spec.label_counts) if self.reference_spec else {}
+
+    @property
+    def reference_source(self) -> str:
+        return self.reference_spec.source if self.reference_spec else ""
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self.canonical(), sort_keys=True))
 
 
 def load_task_spec(path: Path | str) -> TaskSpec:
     """Load and validate a task YAML; every problem is a one-line :class:`TaskError`."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TaskError(f"{path}: no such task file") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise TaskError(f"{where}: malformed YAML ({problem})") from None
-    if not isinstance(raw, dict):
-        raise TaskError(f"{path}: a task file must be a YAML mapping")
+    raw = read_yaml_mapping(path, what="task file")
     return task_spec_from_dict(raw, where=str(path), base_dir=path.parent, path=path)
 
 
 def task_spec_from_dict(raw: Mapping[str, Any], where: str, base_dir: Path, path: Path | None = None) -> TaskSpec:
     """Validate a task mapping; relative paths resolve against ``base_dir``."""
-    unknown = sorted(set(raw) - _TOP_KEYS)
-    if unknown:
-        key = unknown[0]
-        raise TaskError(f"{where}: unknown key {key!r}." + did_you_mean(key, sorted(_TOP_KEYS)))
-    if not isinstance(raw.get("name"), str) or not raw["name"]:
-        raise TaskError(f"{where}: 'name' must be a non-empty string")
-    version = raw.get("version", 1)
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise TaskError(f"{where}: 'version' must be a positive integer")
-    prompt = _choice(raw, "prompt", KNOWN_PROMPTS, "roboreward-v1", where)
-    parser = _choice(raw, "parser", KNOWN_PARSERS, "helm", where)
-    position = _choice(raw, "video_position", ("before", "after"), "before", where)
-    metrics = tuple(raw.get("metrics", KNOWN_METRIC_GROUPS))
-    for metric in metrics:
-        if metric not in KNOWN_METRIC_GROUPS:
-            raise TaskError(f"{where}: unknown metric {metric!r}." + did_you_mean(metric, list(KNOWN_METRIC_GROUPS))
-                            + f" Known metrics: {', '.join(KNOWN_METRIC_GROUPS)}")
-    subset_key = raw.get("subset_key", "subset")
-    if not isinstance(subset_key, str) or not subset_key:
-        raise TaskError(f"{where}: 'subset_key' must be an item field or metadata column name")
-    reference = raw.get("reference")
-    return TaskSpec(
-        name=raw["name"], version=version, description=str(raw.get("description", "")).strip(),
-        source=_source(raw.get("source"), where, base_dir), prompt=prompt, video_position=position,
-        frames=_frames(raw.get("frames", {}), where), parser=parser,
-        invalid_rule=_invalid_rule(raw.get("invalid_rule", {}), where), subset_key=subset_key,
-        subset_names=dict(raw.get("subset_names") or {}), metrics=metrics,
-        headline=str(raw.get("headline", "mae_macro")),
-        success_threshold=_number(raw.get("success_threshold", 5), "success_threshold", where),
-        bootstrap=_bootstrap(raw.get("bootstrap", {}), where),
-        reference=(base_dir / reference["path"]).resolve() if isinstance(reference, dict) and "path" in reference else None,
-        reference_counts=_label_counts(reference, where),
-        reference_source=str(reference.get("source", "")) if isinstance(reference, dict) else "",
-        require_verified=bool(raw.get("require_verified", False)), path=path,
-    )
-
-
-def _label_counts(reference: Any, where: str) -> dict[int, int]:
-    """``reference.label_counts``: label → count of the train/dev labels (when the labels are not shipped)."""
-    if reference is None:
-        return {}
-    if not isinstance(reference, dict) or not ({"path", "label_counts"} & set(reference)):
-        raise TaskError(f"{where}: 'reference' needs 'path' (a dataset folder) or 'label_counts'")
-    counts = reference.get("label_counts", {})
-    if not isinstance(counts, dict) or any(k not in (1, 2, 3, 4, 5) or not isinstance(v, int) or v < 0
-                                           for k, v in counts.items()):
-        raise TaskError(f"{where}: 'reference.label_counts' must map labels 1–5 to non-negative counts")
-    return dict(counts)
-
-
-def _choice(raw: Mapping[str, Any], key: str, allowed: tuple[str, ...], default: str, where: str) -> str:
-    value = raw.get(key, default)
-    if value not in allowed:
-        raise TaskError(f"{where}: unknown {key} {value!r}." + did_you_mean(str(value), list(allowed))
-                        + f" Known: {', '.join(allowed)}")
-    return value
-
-
-def _number(value: Any, key: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TaskError(f"{where}: {key!r} must be a number, got {value!r}")
-    return float(value)
-
-
-def _positive_int(value: Any, key: str, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise TaskError(f"{where}: {key!r} must be a positive integer, got {value!r}")
-    return value
-
-
-def _source(raw: Any, where: str, base_dir: Path) -> SourceSpec:
-    if not isinstance(raw, dict):
-        raise TaskError(f"{where}: 'source' must be a mapping with kind local or hf")
-    kind = raw.get("kind", "local")
-    if kind == "local":
-        if not isinstance(raw.get("path"), str):
-            raise TaskError(f"{where}: a local source needs 'path'")
-        return SourceSpec(kind="local", path=(base_dir / raw["path"]).resolve(), split=str(raw.get("split", "test")))
-    if kind == "hf":
-        if not isinstance(raw.get("repo"), str) or not isinstance(raw.get("revision"), str):
-            raise TaskError(f"{where}: an hf source needs 'repo' and a pinned 'revision'")
-        return SourceSpec(kind="hf", repo=raw["repo"], revision=raw["revision"], split=str(raw.get("split", "test")))
-    raise TaskError(f"{where}: unknown source kind {kind!r} (use local or hf)")
-
-
-def _frames(raw: Any, where: str) -> FrameSpec:
-    if not isinstance(raw, dict):
-        raise TaskError(f"{where}: 'frames' must be a mapping")
-    if "fps" in raw:
-        return FrameSpec(num_frames=None, fps=_number(raw["fps"], "frames.fps", where),
-                         max_frames=_positive_int(raw.get("max_frames", 32), "frames.max_frames", where))
-    return FrameSpec(num_frames=_positive_int(raw.get("num_frames", 16), "frames.num_frames", where))
-
-
-def _invalid_rule(raw: Any, where: str) -> InvalidRule:
-    if not isinstance(raw, dict) or raw.get("kind", "penalty") != "penalty":
-        raise TaskError(f"{where}: 'invalid_rule' must be {{kind: penalty, abs_error: N}}")
-    return InvalidRule(abs_error=_number(raw.get("abs_error", 4.0), "invalid_rule.abs_error", where))
-
-
-def _bootstrap(raw: Any, where: str) -> BootstrapSpec:
-    if not isinstance(raw, dict):
-        raise TaskError(f"{where}: 'bootstrap' must be a mapping")
-    unknown = sorted(set(raw) - {"resamples", "seed", "cluster"})
-    if unknown:
-        raise TaskError(f"{where}: unknown key 'bootstrap.{unknown[0]}' (known: resamples, seed, cluster)")
-    cluster = raw.get("cluster", "episode_id")
-    if not isinstance(cluster, str) or not cluster:
-        raise TaskError(f"{where}: 'bootstrap.cluster' must be an item column name, got {cluster!r}")
-    return BootstrapSpec(resamples=_positive_int(raw.get("resamples", 1000), "bootstrap.resamples", where),
-                         seed=int(raw.get("seed", 0)), cluster=cluster)
+    for key in TaskSpec._INTERNAL_FIELDS:  # set from where the file is, never from inside it
+        if key in raw:
+            raise TaskError(f"{where}: unknown key {key!r} (a task's {key} is where its file is)")
+    try:
+        return TaskSpec.model_validate({**raw, "path": path}, context={"base_dir": base_dir})
+    except ValidationError as exc:
+        raise TaskError(f"{where}: " + explain_validation_error(exc, TaskSpec)) from None
 
 
 def default_spec_for_folder(folder: Path) -> TaskSpec:
     """The RoboReward protocol applied to a bare dataset folder (``--task PATH``)."""
     folder = folder.resolve()
-    return TaskSpec(name=f"local:{folder.name}", source=SourceSpec(kind="local", path=folder),
+    spec = TaskSpec(name=f"local:{folder.name}", source=SourceSpec(kind="local", path=folder),
                     description=f"Dataset folder {folder}")
+    # Folder tasks always fingerprinted the threshold as the integer 5; keep their runs resumable.
+    return spec.model_copy(update={"success_threshold": 5})
+
