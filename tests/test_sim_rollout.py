@@ -118,3 +118,21 @@ def test_v2_videos_all_have_one_file_size(tmp_path):
 def test_unknown_task_is_reported_by_name():
     with pytest.raises(SimTaskError, match="no-such-task-v3"):
         make_env("no-such-task-v3")
+
+
+def test_the_crf_search_finds_the_lowest_fitting_step_from_any_start(tmp_path):
+    from roboreward_bench.sim import video
+
+    rng = np.random.default_rng(3)
+    frames = [np.clip(rng.normal(128, 30, size=(64, 64, 3)), 0, 255).astype(np.uint8) for _ in range(12)]
+    chosen = []
+    for start in (0, 3, len(video._CRF_STEPS) - 1):
+        video._last_fit[30_000] = start
+        path = tmp_path / f"s{start}.mp4"
+        chosen.append(write_fixed_size_mp4(path, frames, fps=10, size=30_000))
+        assert path.stat().st_size == 30_000 and count_frames(path) == 12
+    assert len(set(chosen)) == 1
+    lower = [c for c in video._CRF_STEPS if c < chosen[0]]
+    if lower:   # the next better step really does not fit
+        write_mp4(tmp_path / "lower.mp4", frames, fps=10, crf=lower[-1])
+        assert (tmp_path / "lower.mp4").stat().st_size > 30_000 - 8
