@@ -3,9 +3,8 @@
 The steps, in order (each deterministic: ties break by a hash of the item id):
 
 1. :func:`drop_duplicates`: one item per (frames shown, camera, instruction).
-2. :func:`match_lengths`: within each (kind, policy kind), every clip length
-   keeps the same label distribution, so how many frames an item shows says
-   nothing about its label beyond what kind and policy already say.
+2. :func:`match_lengths`: every length bin keeps the same mix of (policy kind,
+   label), so how many frames an item shows tells neither.
 3. :func:`cap_within`: no level above 40% within a family, nor above 60% of counterfactuals.
 4. :func:`select_balanced`: no level above 30% overall.
 """
@@ -23,7 +22,6 @@ LEVELS = (1, 2, 3, 4, 5)
 FAMILY_MAX_SHARE = 0.40
 COUNTERFACTUAL_MAX_SHARE = 0.60
 LENGTH_BINS = 2
-STRATA = ("policy_kind",)
 
 Row = dict[str, Any]
 
@@ -52,47 +50,40 @@ def length_bins(clip_ends: list[int], bins: int) -> list[int]:
     return np.searchsorted(edges, values, side="right").tolist()
 
 
-def independent_counts(table: dict[int, dict[int, int]], rounds: int = 20) -> dict[int, dict[int, int]]:
-    """How many items to keep per (length bin, level) so that level and bin are independent:
-    the largest rank-one table ``r[bin] * c[level]`` under the available counts, found by
-    alternating the two factors (levels missing from a bin are dropped from every bin)."""
+def independent_counts(table: dict[int, dict[Any, int]], rounds: int = 50) -> dict[int, dict[Any, int]]:
+    """How many items to keep per (length bin, column) so that bin and column are independent:
+    the largest rank-one table ``r[bin] * c[column]`` under the available counts, found by
+    alternating the two factors (columns missing from some bin are dropped everywhere)."""
     bins = sorted(table)
-    levels = [lvl for lvl in LEVELS if all(table[b].get(lvl, 0) > 0 for b in bins)]
-    if not levels:
+    columns = sorted({c for b in bins for c in table[b]}, key=str)
+    columns = [c for c in columns if all(table[b].get(c, 0) > 0 for b in bins)]
+    if not columns:
         return {b: {} for b in bins}
-    col = {lvl: float(sum(table[b][lvl] for b in bins)) for lvl in levels}
+    col = {c: float(sum(table[b][c] for b in bins)) for c in columns}
     row: dict[int, float] = {}
     for _ in range(rounds):
-        row = {b: min(table[b][lvl] / col[lvl] for lvl in levels) for b in bins}
-        col = {lvl: min(table[b][lvl] / row[b] for b in bins) for lvl in levels}
-    return {b: {lvl: int(row[b] * col[lvl] + 1e-9) for lvl in levels} for b in bins}
+        row = {b: min(table[b][c] / col[c] for c in columns) for b in bins}
+        col = {c: min(table[b][c] / row[b] for b in bins) for c in columns}
+    return {b: {c: int(row[b] * col[c] + 1e-9) for c in columns} for b in bins}
 
 
-def match_lengths(rows: list[Row], bins: int = LENGTH_BINS, keys: tuple[str, ...] = STRATA) -> list[Row]:
-    """Within each stratum (policy kind; counterfactuals apart, since their instruction is
-    another task's), make how many frames an item shows independent of its label
-    (:func:`independent_counts`). Full videos form one length bin (they all show the whole
-    horizon) and clips are cut into ``bins`` quantile bins, so neither a clip's length nor
-    "this is the whole episode" says anything about the label that the policy does not."""
-    strata: dict[tuple, list[Row]] = defaultdict(list)
+def match_lengths(rows: list[Row], bins: int = LENGTH_BINS) -> list[Row]:
+    """Make how many frames an item shows independent of its (policy kind, label), so frames shown
+    tell neither the label nor the policy behind it (:func:`independent_counts`).
+
+    Full videos and counterfactuals form one length bin (all show the whole horizon); clips are
+    cut into ``bins`` quantile bins of their length.
+    """
+    clips = [r for r in rows if r["kind"] == "clip"]
+    grid: dict[int, dict[tuple, list[Row]]] = defaultdict(lambda: defaultdict(list))
+    for row, b in zip(clips, length_bins([r["clip_end"] for r in clips], bins) if clips else []):
+        grid[b][(row.get("policy_kind"), row["reward"])].append(row)
     for row in rows:
-        strata[(*(row.get(key) for key in keys), row["kind"] == "counterfactual")].append(row)
-    chosen: list[Row] = []
-    for members in strata.values():
-        grid: dict[int, dict[int, list[Row]]] = defaultdict(lambda: defaultdict(list))
-        clips = [r for r in members if r["kind"] == "clip"]
-        for row, b in zip(clips, length_bins([r["clip_end"] for r in clips], bins) if clips else []):
-            grid[b][row["reward"]].append(row)
-        for row in members:
-            if row["kind"] != "clip":
-                grid[bins][row["reward"]].append(row)
-        if len(grid) == 1:
-            chosen += members
-            continue
-        keep = independent_counts({b: {lvl: len(rs) for lvl, rs in levels.items()} for b, levels in grid.items()})
-        for b, levels in grid.items():
-            for lvl, count in keep[b].items():
-                chosen += sorted(levels[lvl], key=_order_key)[:count]
+        if row["kind"] != "clip":
+            grid[bins][(row.get("policy_kind"), row["reward"])].append(row)
+    keep = independent_counts({b: {c: len(rs) for c, rs in cells.items()} for b, cells in grid.items()})
+    chosen = [row for b, cells in grid.items() for c, count in keep[b].items()
+              for row in sorted(cells[c], key=_order_key)[:count]]
     ids = {row["item_id"] for row in chosen}
     return [row for row in rows if row["item_id"] in ids]
 
