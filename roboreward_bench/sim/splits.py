@@ -45,7 +45,7 @@ class SplitPlan:
 SPLITS: dict[str, SplitPlan] = {
     "train": SplitPlan("train", SEEN_TASKS, 0 * SEED_RANGE, 10, 5),
     "val": SplitPlan("val", SEEN_TASKS, 1 * SEED_RANGE, 2, 5),
-    "test": SplitPlan("test", ALL_TASKS, 2 * SEED_RANGE, 3, 3),
+    "test": SplitPlan("test", ALL_TASKS, 2 * SEED_RANGE, 2, 3),
     "dev": SplitPlan("dev", DEV_TASKS, 3 * SEED_RANGE, 1, 4, target_items=100),
 }
 
