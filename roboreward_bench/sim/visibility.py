@@ -1,8 +1,8 @@
 """Is the decisive object visible? Segmentation pixel counts and the per-episode camera choice.
 
 The main object (Meta-World's ``obs[4:7]``: puck, handle, nut, lid, …) is the
-set of bodies with a geom within ``NEAR`` of that point in the episode's first
-frame; its visible pixels are counted with MuJoCo's segmentation rendering,
+body of the scene geom nearest that point in the episode's first frame, plus
+any body with a geom within ``NEAR`` of it; its visible pixels are counted with MuJoCo's segmentation rendering,
 so an arm in front of the object hides it. The build renders every episode
 from the candidate camera that shows the object best in the frames items end on.
 """
@@ -23,20 +23,26 @@ ORBIT_ELEVATION = -35.0
 MIN_VISIBLE_PX = 100      # an item's last frame must show at least this many object pixels ...
 MIN_VISIBLE_SHARE = 0.95  # ... in at least this share of items
 NEAR = 0.05               # metres from obs[4:7] to a geom centre of the main object
-_NOT_OBJECTS = ("claw", "pad", "hand", "right_", "tablelink", "RetainingWall", "world")
+# The robot, the table and the walls are never the main object.
+_ROBOT_BODIES = frozenset({"hand", "rightclaw", "leftclaw", "rightpad", "leftpad", "mocap", "tablelink",
+                           "RetainingWall"})
+
+
+def _is_scene_object(model, body: int) -> bool:
+    name = model.body(body).name
+    return body != 0 and name not in _ROBOT_BODIES and not name.startswith("right_")
 
 
 def main_object_geoms(model, data, obj_pos: Sequence[float]) -> frozenset[int]:
-    """Geoms of the bodies that make up the main object (call with the first frame's state)."""
+    """Geoms of the bodies that make up the main object (call with the first frame's state): the
+    body of the scene geom nearest ``obj_pos`` (a handle's site can sit a few cm off its geoms),
+    and every body with a geom within ``NEAR`` of it."""
     centre = np.asarray(obj_pos, dtype=float)
-    bodies = set()
-    for geom in range(model.ngeom):
-        body = int(model.geom_bodyid[geom])
-        name = model.body(body).name
-        if body == 0 or any(part in name for part in _NOT_OBJECTS):
-            continue
-        if np.linalg.norm(data.geom_xpos[geom] - centre) <= NEAR:
-            bodies.add(body)
+    candidates = [(float(np.linalg.norm(data.geom_xpos[g] - centre)), int(model.geom_bodyid[g]))
+                  for g in range(model.ngeom) if _is_scene_object(model, int(model.geom_bodyid[g]))]
+    if not candidates:
+        return frozenset()
+    bodies = {min(candidates)[1]} | {body for dist, body in candidates if dist <= NEAR}
     return frozenset(g for g in range(model.ngeom) if int(model.geom_bodyid[g]) in bodies)
 
 
