@@ -142,8 +142,11 @@ def select_balanced(rows: list[Row], max_share: float = 0.30, target: int | None
 
 
 def choose_shipped(rows: list[Row], target: int | None = None) -> list[Row]:
-    """The four steps of this module, in order."""
-    rows = match_lengths(drop_duplicates(rows))
+    """The four steps of this module, in order. Counterfactuals skip the length matching: they all
+    show the whole horizon, and their labels answer another instruction."""
+    rows = drop_duplicates(rows)
+    counterfactual = [row for row in rows if row["kind"] == "counterfactual"]
+    rows = match_lengths([row for row in rows if row["kind"] != "counterfactual"]) + counterfactual
     rows = cap_within(rows, lambda r: r["subset"], FAMILY_MAX_SHARE)
     rows = cap_within(rows, lambda r: "cf" if r["kind"] == "counterfactual" else None, COUNTERFACTUAL_MAX_SHARE)
     if len({row["reward"] for row in rows}) * 0.30 < 1:
