@@ -222,3 +222,23 @@ def test_majority_baseline_from_label_counts(small_dataset, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(f"name: t\nsource: {{kind: local, path: {small_dataset}}}\nreference: {{label_counts: {{7: 1}}}}\n")
     assert_one_line_error(rrbench("eval", "--task", str(bad), "--model", "majority"), "label_counts")
+
+
+@pytest.mark.parametrize("counts,median", [
+    ({1: 5, 3: 9, 5: 9}, 3),      # 23 labels: the 12th is a 3, while the majority is also 3 (tie to lower)
+    ({1: 9, 2: 2, 5: 9}, 2),      # the median differs from the majority (1)
+    ({1: 2, 4: 2}, 1),            # an even count takes the lower median
+])
+def test_median_baseline_answers_the_median_reference_label(small_dataset, tmp_path, counts, median):
+    task = tmp_path / "t.yaml"
+    listed = ", ".join(f"{k}: {v}" for k, v in counts.items())
+    task.write_text(f"name: t\nsource: {{kind: local, path: {small_dataset}}}\n"
+                    f"reference: {{label_counts: {{{listed}}}, source: train counts}}\n")
+    assert rrbench("eval", "--task", str(task), "--model", "median", "--output-dir", str(tmp_path / "r"),
+                   "--no-progress").returncode == 0
+    results, records = load(tmp_path / "r")
+    assert {r.parsed for r in records} == {float(median)}
+    assert results["model"]["details"]["reference"] == "train counts"
+    no_reference = rrbench("eval", "--task", str(small_dataset), "--model", "median", "--no-progress",
+                           "--output-dir", str(tmp_path / "r2"))
+    assert_one_line_error(no_reference, "median baseline needs train or dev labels")

@@ -15,7 +15,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from roboreward_bench.answers import judge_answer
-from roboreward_bench.data.items import Item, column_value
+from roboreward_bench.data.items import MISSING_VALUE, Item, column_value
+from roboreward_bench.errors import PredictionsError
 from roboreward_bench.metrics.types import ScoringInput
 from roboreward_bench.parsing import ParsedScore, get_parser
 from roboreward_bench.results.predictions import PredictionRecord
@@ -83,6 +84,16 @@ def cluster_key(spec: TaskSpec) -> str:
     return getattr(spec.bootstrap, "cluster", "episode_id")
 
 
+def cluster_of(spec: TaskSpec, item: Item) -> str:
+    """The item's bootstrap cluster; an item without the spec's cluster column is a one-line error naming it
+    (lumping such items into one "unknown" cluster would silently narrow every CI)."""
+    key = cluster_key(spec)
+    value = column_value(item, key)
+    if value == MISSING_VALUE or value == "":
+        raise PredictionsError(f"{spec.name}: item {item.item_id!r} has no bootstrap cluster column {key!r}")
+    return value
+
+
 def scored_rows(spec: TaskSpec, items: Sequence[Item], records: Sequence[PredictionRecord],
                 reparse: bool = True) -> list[ScoredRow]:
     """One row per item, in item order; ``records`` must cover the items (see ``coverage_problems``).
@@ -101,7 +112,7 @@ def scored_rows(spec: TaskSpec, items: Sequence[Item], records: Sequence[Predict
         rows.append(ScoredRow(
             item_id=item.item_id, gold=item.label, raw_text=record.raw_text, parsed=answer.parsed,
             invalid_reason=answer.invalid_reason, error=record.error, subset=column_value(item, spec.subset_key),
-            cluster=column_value(item, cluster_key(spec)), episode_id=item.episode_id, group_id=item.group_id,
+            cluster=cluster_of(spec, item), episode_id=item.episode_id, group_id=item.group_id,
             clip_end=item.clip_end, kind=item.kind, score_probs=record.score_probs))
     return rows
 

@@ -18,7 +18,7 @@ default, which is the RoboReward protocol)::
     metrics: [regression, ordinal, pairwise, success, voc, best_of_n]   # metric groups (`rrbench metrics`)
     headline: mae_macro
     success_threshold: 5
-    bootstrap: {resamples: 1000, seed: 0}
+    bootstrap: {resamples: 1000, seed: 0, cluster: group_id}   # cluster: the item column resampled whole
     reference: {path: rrb_sim/dev}                    # train/dev labels for `majority` ...
     # reference: {label_counts: {1: 250, 2: 260, ...}, source: "train split, …"}  # ... or their counts
 
@@ -186,10 +186,13 @@ class InvalidRule(SpecPart):
 
 
 class BootstrapSpec(SpecPart):
-    """Confidence intervals: how many bootstrap resamples, from which seed."""
+    """Confidence intervals: how many bootstrap resamples, from which seed, resampling which
+    item column as one unit (``cluster``: items sharing an initial state or a source video are
+    not independent; ``episode_id`` by default)."""
 
     resamples: PositiveInt = 1000
     seed: Count = 0
+    cluster: NonEmptyText = "episode_id"
 
 
 class ReferenceSpec(SpecPart):
