@@ -48,7 +48,8 @@ def test_card_has_stats_tables_rubric_license_citation_and_hub_configs(dev_expor
     assert len(tables) >= 4 and all(table.strip() in card for table in tables)
     assert "| 5 | Perfect Completion |" in card and (dev_export / "RUBRIC.md").is_file()
     assert "@software{rrbench" in card and "RoboReward" in card
-    by_config = datasets.load_dataset(str(dev_export))  # the card's configs point at the Arrow files
+    # the card's configs point at the Arrow files; a private cache, so no earlier export is read back
+    by_config = datasets.load_dataset(str(dev_export), cache_dir=str(dev_export.parent / "hf-cache"))
     assert by_config["dev"]["item_id"] == datasets.load_from_disk(str(dev_export))["dev"]["item_id"]
 
 

@@ -206,7 +206,7 @@ def test_export_loads_with_datasets(exported) -> None:
     import datasets
 
     details = datasets.load_dataset("parquet", data_files=str(exported["out"] / f"{TASK}.parquet"),
-                                    split="train")
+                                    split="train", cache_dir=str(exported["out"] / "hf-cache"))  # no stale cache
     assert details.num_rows == 2 * len(exported["items"])
     assert set(details.column_names) >= {"item_id", "model", "gold", "raw_text", "parsed", "valid", "error", "subset"}
     assert details.features["valid"].dtype == "bool" and details.features["gold"].dtype == "int8"
