@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from roboreward_bench.errors import TaskError, did_you_mean
 
@@ -41,7 +41,9 @@ def parse_helm(raw_text: str) -> ParsedScore:
     return ParsedScore(value if math.isfinite(value) else None)
 
 
-PARSERS: dict[str, Callable[[str], ParsedScore]] = {"helm": parse_helm}
+from roboreward_bench.answer_rules import parse_helm_preference  # noqa: E402  (the preference protocol's rule)
+
+PARSERS: dict[str, Callable[[str], Any]] = {"helm": parse_helm, "helm-preference": parse_helm_preference}
 
 
 def get_parser(name: str) -> Callable[[str], ParsedScore]:

@@ -68,7 +68,9 @@ def test_snapshot_loads_with_episode_ids_from_names(hf_home):
     loaded = json.loads(process.stdout)
     assert loaded["rev"] == SPEC.source.revision
     by_id = loaded["items"]
-    assert {subset for subset, _ in by_id.values()} == {"bridge", "droid", "robo_arena", "utokyo_xarm_bimanual"}
+    # Short folder names map onto HELM's subset values.
+    assert {subset for subset, _ in by_id.values()} == {"bridge", "droid", "robo_arena",
+                                                        "utokyo_xarm_bimanual_converted_externally_to_rlds"}
     assert by_id["bridge/ep0_attempt_2_score_3.mp4"][1] == "bridge/ep0.mp4"
     assert by_id["droid/a_attempt_1_score_4.mp4"][1] == by_id["droid/a.mp4"][1]
 

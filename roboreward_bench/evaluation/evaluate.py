@@ -63,8 +63,10 @@ def evaluate(config: EvalConfig) -> EvalOutcome:
     task = load_task(config.task, config.data_dir)
     items = runner.select_items(task.items, config.limit, config.shard)
     frames, deviations = runner.effective_frames(task.spec.frames, config.num_frames)
-    context = runner.reference_context(config.seed, task.spec)
+    context = replace(runner.reference_context(config.seed, task.spec), generation=task.spec.generation.describe())
     spec, model = build_model(config.model, config.model_args, context)
+    frames, mode_deviations = runner.frames_for_model(frames, model)
+    deviations = deviations + mode_deviations + runner.generation_deviations(task.spec.generation, model)
     model = _maybe_cached(model, spec.backend, task, config)
     identity = _identity(task, config, str(spec), model.fingerprint, frames.describe())
     output_dir = config.output_dir or default_output_dir(config.output_root, task.spec.name, config.model, identity)
@@ -74,17 +76,19 @@ def evaluate(config: EvalConfig) -> EvalOutcome:
     with PredictionsWriter(output_dir / PREDICTIONS_FILE) as writer, _progress(len(items), len(items) - len(todo),
                                                                                 config.progress) as bar:
         work = runner.prefetched(runner.prepare(runner.processing_order(todo), sampler, task.spec.prompt,
-                                                task.spec.video_position, getattr(model, "lookup", None)))
+                                                task.spec.video_position, getattr(model, "lookup", None),
+                                                task.spec.protocol))
         runner.run_model(model, work, task.spec.parser, writer, on_done=bar.update)
     selected = replace(task, items=tuple(items))
     wanted = {item.item_id for item in items}
     records = [r for r in read_predictions(output_dir / PREDICTIONS_FILE) if r.item_id in wanted]
     report = score_records(selected, records, source=str(output_dir / PREDICTIONS_FILE))
     notes = {**({"shard": f"{config.shard[0]}/{config.shard[1]}"} if config.shard else {}),
-             **({"limit": config.limit} if config.limit is not None else {})}
+             **({"limit": config.limit} if config.limit is not None else {}), **task.notes}
     model_info = ModelInfo(config.model, str(spec), model.fingerprint, _public_args(config.model_args),
                            dict(model.describe()))
-    results = run_results(selected, report, model_info, frames.describe(), config.seed, started, _now(),
+    results = run_results(selected, report, model_info, runner.frames_record(frames, records), config.seed, started,
+                          _now(),
                           deviations, notes, _git_commit())
     results.write(output_dir / RESULTS_FILE)
     errors = [(r.item_id, r.error) for r in records if r.error is not None]

@@ -20,7 +20,7 @@ from roboreward_bench.parsing import get_parser
 from roboreward_bench.results.predictions import PredictionRecord
 from roboreward_bench.results.schema import Counts, ModelInfo, RunResults, TaskInfo, metrics_dict
 from roboreward_bench.data.loading import LoadedTask
-from roboreward_bench.tasks.spec import TaskSpec
+from roboreward_bench.tasks.spec import HEADLINE_DIRECTIONS, TaskSpec
 
 
 def subset_of(item: Item, key: str) -> str:
@@ -95,10 +95,17 @@ def metric_options(spec: TaskSpec) -> MetricOptions:
 def score_records(task: LoadedTask, records: Sequence[PredictionRecord], source: str = "predictions",
                   reparse: bool = True) -> MetricReport:
     """Check coverage, then compute every metric of the task from the records."""
+    from roboreward_bench.evaluation import protocol_scoring
     from roboreward_bench.metrics.suite import score
 
     check_coverage(task.items, records, source)
-    return score(scoring_input(task.spec, task.items, records, reparse), metric_options(task.spec))
+    if task.spec.protocol == "progress":
+        return protocol_scoring.score_progress(task.spec, task.items, records)
+    if task.spec.protocol == "preference":
+        return protocol_scoring.score_preference(task.spec, task.items, records)
+    report = score(scoring_input(task.spec, task.items, records, reparse), metric_options(task.spec))
+    report.notes["invalid_reasons"] = protocol_scoring.invalid_reasons(task.spec, task.items, records)
+    return report
 
 
 def run_results(task: LoadedTask, report: MetricReport, model: ModelInfo, frames: dict[str, Any], seed: int,
@@ -110,5 +117,6 @@ def run_results(task: LoadedTask, report: MetricReport, model: ModelInfo, frames
         model=model, frames=frames, prompt_version=task.spec.prompt, seed=seed,
         counts=Counts(**{k: report.counts.get(k, 0) for k in ("items", "invalid", "errors", "episodes", "subsets")}),
         metrics=metrics_dict(report), per_subset=report.per_subset, headline=task.spec.headline,
+        headline_direction=HEADLINE_DIRECTIONS.get(task.spec.headline, "lower"),
         non_standard=bool(deviations), deviations=list(deviations), notes={**report.notes, **(notes or {})},
         tool_version=__version__, git_commit=git_commit, started_at=started_at, finished_at=finished_at)

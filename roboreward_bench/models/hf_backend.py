@@ -66,10 +66,16 @@ class HFSettings:
         return out
 
 
+def protocol_args(context: ModelContext) -> dict[str, Any]:
+    """The task protocol's generation settings under this backend's arg names."""
+    names = {"max_tokens": "max_new_tokens", "temperature": "temperature"}
+    return {names[key]: value for key, value in context.generation.items() if key in names}
+
+
 @register_model("hf")
 def build_hf_model(argument: str | None, model_args: Mapping[str, Any], context: ModelContext) -> "HFRewardModel":
     """transformers image-text-to-text model from a local folder or hub id (hf:<dir|owner/name>)."""
-    settings = settings_from_args(HFSettings, model_args, "hf")
+    settings = settings_from_args(HFSettings, {**protocol_args(context), **model_args}, "hf")
     checkpoint = resolve_checkpoint(argument, settings.revision)
     return HFRewardModel(checkpoint, settings, seed=context.seed)
 
@@ -95,6 +101,10 @@ class HFRewardModel:
     def fingerprint(self) -> str:
         return fingerprint_of({"backend": "hf", "repo_id": self.checkpoint.repo_id, "weights": self.checkpoint.digest,
                                "dtype": self.settings.dtype, **self.settings.generation()})
+
+    def generation_settings(self) -> dict[str, Any]:
+        """max_tokens and temperature as sent, for comparison with the task protocol."""
+        return {"max_tokens": self.settings.max_new_tokens, "temperature": self.settings.temperature}
 
     def describe(self) -> Mapping[str, Any]:
         facts: dict[str, Any] = {
@@ -220,13 +230,14 @@ class HFRewardModel:
         elapsed = (time.perf_counter() - start) / len(requests)
         prompt_tokens = inputs["attention_mask"].sum(dim=1).tolist()
         responses = []
-        for request, ids, text, p, n_prompt in zip(requests, completions, texts, probs, prompt_tokens):
+        for request, ids, text, p, n_prompt, used in zip(requests, completions, texts, probs, prompt_tokens,
+                                                         batch.frames_used):
             usage = Usage(prompt_tokens=int(n_prompt), completion_tokens=len(ids))
             self._usage = Usage(self._usage.prompt_tokens + usage.prompt_tokens,
                                 self._usage.completion_tokens + usage.completion_tokens)
             error = None if text.strip() else "empty completion"
             responses.append(Response(request.item_id, text, score_probs=p, error=error, latency_s=elapsed,
-                                      usage=usage))
+                                      usage=usage, frames_used=used))
         return responses
 
     def _generation_config(self):

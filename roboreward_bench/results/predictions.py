@@ -31,7 +31,7 @@ class PredictionRecord:
 
     item_id: str
     raw_text: str
-    parsed: float | None
+    parsed: float | str | None
     valid: bool
     error: str | None = None
     latency_s: float = 0.0
@@ -39,12 +39,19 @@ class PredictionRecord:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: bool = False
+    frames_used: tuple[tuple[int, ...], ...] | None = None
+
+    def __post_init__(self) -> None:  # JSON gives lists; keep records hashable and comparable
+        if self.frames_used is not None and not isinstance(self.frames_used, tuple):
+            object.__setattr__(self, "frames_used", tuple(tuple(int(i) for i in v) for v in self.frames_used))
 
     def to_json(self) -> str:
         """One line of JSON, without a trailing newline."""
         row = asdict(self)
         if self.score_probs is not None:
             row["score_probs"] = list(self.score_probs)
+        if self.frames_used is None:
+            row.pop("frames_used")
         return json.dumps(row, ensure_ascii=False, allow_nan=False)
 
 
@@ -64,9 +71,9 @@ def record_from_row(row: object, where: str) -> PredictionRecord:
     if not isinstance(row["raw_text"], str):
         raise PredictionsError(f"{where}: raw_text must be a string")
     parsed = row["parsed"]
-    if parsed is not None and (isinstance(parsed, bool) or not isinstance(parsed, (int, float))
-                               or not math.isfinite(parsed)):
-        raise PredictionsError(f"{where}: parsed must be a finite number or null")
+    if parsed is not None and not isinstance(parsed, str) and (
+            isinstance(parsed, bool) or not isinstance(parsed, (int, float)) or not math.isfinite(parsed)):
+        raise PredictionsError(f"{where}: parsed must be a finite number, a choice (preference) or null")
     probs = row.get("score_probs")
     if probs is not None:
         if (not isinstance(probs, list) or len(probs) != 5
@@ -75,10 +82,10 @@ def record_from_row(row: object, where: str) -> PredictionRecord:
         probs = tuple(float(p) for p in probs)
     known = {k: v for k, v in row.items() if k in _FIELD_NAMES}
     known["score_probs"] = probs
-    known["parsed"] = None if parsed is None else float(parsed)
+    known["parsed"] = parsed if parsed is None or isinstance(parsed, str) else float(parsed)
     try:
         return PredictionRecord(**known)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise PredictionsError(f"{where}: {exc}") from None
 
 

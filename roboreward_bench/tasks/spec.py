@@ -8,9 +8,12 @@ default, which is the RoboReward protocol)::
     description: Held-out Meta-World episodes with simulator-derived labels.
     source: {kind: local, path: rrb_sim/test}          # relative to the YAML file
     # source: {kind: hf, repo: teetone/RoboReward, revision: <sha>, split: test}
+    protocol: discrete                                # or progress (0–100) or preference (A/B/tie)
     prompt: roboreward-v1
-    video_position: before                            # video, then text
-    frames: {num_frames: 16}                          # or {fps: 2, max_frames: 32}
+    video_position: before                            # video, then text (discrete only; "after": text first)
+    frames: {num_frames: 16}                          # or {fps: 2, max_frames: 32}, or {whole_video: true}
+    generation: {max_tokens: 5000, temperature: 0}    # the protocol's settings; aliases cannot change them
+    swap: false                                       # preference: also ask every pair in B/A order
     parser: helm
     invalid_rule: {kind: penalty, abs_error: 4.0}
     subset_key: subset                                # item field or metadata column for macro averaging
@@ -25,6 +28,7 @@ default, which is the RoboReward protocol)::
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -36,8 +40,20 @@ from roboreward_bench.errors import TaskError, did_you_mean
 # A local source is a folder holding this file (the local dataset format, see data/local.py).
 METADATA_FILE = "metadata.jsonl"
 KNOWN_METRIC_GROUPS = ("regression", "ordinal", "pairwise", "success", "voc", "best_of_n")
-KNOWN_PROMPTS = ("roboreward-v1",)
-KNOWN_PARSERS = ("helm",)
+KNOWN_PROMPTS = ("roboreward-v1", "helm-progress-v1", "helm-preference-v1")
+KNOWN_PARSERS = ("helm", "helm-preference")
+# protocol -> (prompt, parser, max_tokens) that HELM uses (shared/PROTOCOLS.md); every key is overridable.
+PROTOCOLS: dict[str, tuple[str, str, int]] = {
+    "discrete": ("roboreward-v1", "helm", 5000),
+    "progress": ("helm-progress-v1", "helm", 1024),
+    "preference": ("helm-preference-v1", "helm-preference", 1024),
+}
+
+
+# What each protocol reports first, and which way is better (results.json records both).
+DEFAULT_HEADLINES = {"discrete": "mae_macro", "progress": "mae", "preference": "accuracy"}
+HEADLINE_DIRECTIONS = {"mae_macro": "lower", "mae_micro": "lower", "mae": "lower", "mae_strict": "lower",
+                       "rmse_macro": "lower", "accuracy": "higher", "exact_acc": "higher", "qwk": "higher"}
 
 
 @dataclass(frozen=True)
@@ -58,9 +74,23 @@ class FrameSpec:
     num_frames: int | None = 16
     fps: float | None = None
     max_frames: int | None = None
+    whole_video: bool = False
 
     def describe(self) -> dict[str, Any]:
+        if self.whole_video:  # the file itself is sent; the model (processor or server) picks frames
+            return {"whole_video": True}
         return {"num_frames": self.num_frames, "fps": self.fps, "max_frames": self.max_frames}
+
+
+@dataclass(frozen=True)
+class GenerationSpec:
+    """Generation settings the protocol fixes: every backend receives them, aliases cannot change them."""
+
+    max_tokens: int = 5000
+    temperature: float = 0.0
+
+    def describe(self) -> dict[str, Any]:
+        return {"max_tokens": self.max_tokens, "temperature": self.temperature}
 
 
 @dataclass(frozen=True)
@@ -89,9 +119,13 @@ class TaskSpec:
     video_position: str = "before"
     frames: FrameSpec = FrameSpec()
     parser: str = "helm"
+    protocol: str = "discrete"
+    generation: GenerationSpec = GenerationSpec()
+    swap: bool = False
     invalid_rule: InvalidRule = InvalidRule()
     subset_key: str = "subset"
     subset_names: Mapping[str, str] = field(default_factory=dict, hash=False)
+    subset_aliases: Mapping[str, str] = field(default_factory=dict, hash=False)
     metrics: tuple[str, ...] = KNOWN_METRIC_GROUPS
     headline: str = "mae_macro"
     success_threshold: float = 5
@@ -114,12 +148,25 @@ class TaskSpec:
             "source": {"kind": self.source.kind, "repo": self.source.repo,
                        "revision": self.source.revision, "split": self.source.split},
             "require_verified": self.require_verified,
+            **self._protocol_keys(),
         }
+
+    def _protocol_keys(self) -> dict[str, Any]:
+        """Protocol fields, written only where they differ from the pre-protocol defaults, so the
+        fingerprints of tasks that do not use them (and their submissions) stay unchanged."""
+        keys: dict[str, Any] = {}
+        if self.protocol != "discrete":
+            keys["protocol"] = self.protocol
+        if self.generation != GenerationSpec():
+            keys["generation"] = self.generation.describe()
+        if self.swap:
+            keys["swap"] = True
+        return keys
 
 
 _TOP_KEYS = {"name", "version", "description", "source", "prompt", "video_position", "frames", "parser",
              "invalid_rule", "subset_key", "subset_names", "metrics", "headline", "success_threshold",
-             "bootstrap", "reference", "require_verified"}
+             "bootstrap", "reference", "require_verified", "protocol", "generation", "swap", "subset_aliases"}
 
 
 def load_task_spec(path: Path | str) -> TaskSpec:
@@ -150,11 +197,18 @@ def task_spec_from_dict(raw: Mapping[str, Any], where: str, base_dir: Path, path
     version = raw.get("version", 1)
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise TaskError(f"{where}: 'version' must be a positive integer")
-    prompt = _choice(raw, "prompt", KNOWN_PROMPTS, "roboreward-v1", where)
-    parser = _choice(raw, "parser", KNOWN_PARSERS, "helm", where)
+    protocol = _choice(raw, "protocol", tuple(PROTOCOLS), "discrete", where)
+    default_prompt, default_parser, default_tokens = PROTOCOLS[protocol]
+    prompt = _choice(raw, "prompt", KNOWN_PROMPTS, default_prompt, where)
+    parser = _choice(raw, "parser", KNOWN_PARSERS, default_parser, where)
     position = _choice(raw, "video_position", ("before", "after"), "before", where)
-    metrics = tuple(raw.get("metrics", KNOWN_METRIC_GROUPS))
-    for metric in metrics:
+    if protocol != "discrete" and "video_position" in raw:
+        raise TaskError(f"{where}: 'video_position' applies to the discrete protocol only; "
+                        f"the {protocol} protocol fixes its own part order")
+    if "swap" in raw and (protocol != "preference" or not isinstance(raw["swap"], bool)):
+        raise TaskError(f"{where}: 'swap' must be true or false, and only a preference task can have it")
+    metrics = tuple(raw.get("metrics", KNOWN_METRIC_GROUPS if protocol == "discrete" else ()))
+    for metric in metrics if protocol == "discrete" else ():
         if metric not in KNOWN_METRIC_GROUPS:
             raise TaskError(f"{where}: unknown metric {metric!r}." + did_you_mean(metric, list(KNOWN_METRIC_GROUPS))
                             + f" Known metrics: {', '.join(KNOWN_METRIC_GROUPS)}")
@@ -165,10 +219,12 @@ def task_spec_from_dict(raw: Mapping[str, Any], where: str, base_dir: Path, path
     return TaskSpec(
         name=raw["name"], version=version, description=str(raw.get("description", "")).strip(),
         source=_source(raw.get("source"), where, base_dir), prompt=prompt, video_position=position,
-        frames=_frames(raw.get("frames", {}), where), parser=parser,
+        frames=_frames(raw.get("frames", {}), where), parser=parser, protocol=protocol,
+        generation=_generation(raw.get("generation", {}), default_tokens, where), swap=bool(raw.get("swap", False)),
         invalid_rule=_invalid_rule(raw.get("invalid_rule", {}), where), subset_key=subset_key,
-        subset_names=dict(raw.get("subset_names") or {}), metrics=metrics,
-        headline=str(raw.get("headline", "mae_macro")),
+        subset_names=_names(raw, "subset_names", where), subset_aliases=_names(raw, "subset_aliases", where),
+        metrics=metrics,
+        headline=str(raw.get("headline", DEFAULT_HEADLINES[protocol])),
         success_threshold=_number(raw.get("success_threshold", 5), "success_threshold", where),
         bootstrap=_bootstrap(raw.get("bootstrap", {}), where),
         reference=(base_dir / reference["path"]).resolve() if isinstance(reference, dict) and "path" in reference else None,
@@ -176,6 +232,13 @@ def task_spec_from_dict(raw: Mapping[str, Any], where: str, base_dir: Path, path
         reference_source=str(reference.get("source", "")) if isinstance(reference, dict) else "",
         require_verified=bool(raw.get("require_verified", False)), path=path,
     )
+
+
+def _names(raw: Mapping[str, Any], key: str, where: str) -> dict[str, str]:
+    value = raw.get(key) or {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise TaskError(f"{where}: {key!r} must map subset values to strings")
+    return dict(value)
 
 
 def _label_counts(reference: Any, where: str) -> dict[int, int]:
@@ -229,10 +292,24 @@ def _source(raw: Any, where: str, base_dir: Path) -> SourceSpec:
 def _frames(raw: Any, where: str) -> FrameSpec:
     if not isinstance(raw, dict):
         raise TaskError(f"{where}: 'frames' must be a mapping")
+    if "whole_video" in raw:
+        if raw["whole_video"] is not True or len(raw) > 1:
+            raise TaskError(f"{where}: 'frames' is either {{whole_video: true}} alone, or num_frames / fps")
+        return FrameSpec(num_frames=None, whole_video=True)
     if "fps" in raw:
         return FrameSpec(num_frames=None, fps=_number(raw["fps"], "frames.fps", where),
                          max_frames=_positive_int(raw.get("max_frames", 32), "frames.max_frames", where))
     return FrameSpec(num_frames=_positive_int(raw.get("num_frames", 16), "frames.num_frames", where))
+
+
+def _generation(raw: Any, default_tokens: int, where: str) -> GenerationSpec:
+    if not isinstance(raw, dict) or set(raw) - {"max_tokens", "temperature"}:
+        raise TaskError(f"{where}: 'generation' must be {{max_tokens: N, temperature: T}}")
+    temperature = _number(raw.get("temperature", 0.0), "generation.temperature", where)
+    if temperature < 0:
+        raise TaskError(f"{where}: 'generation.temperature' must be non-negative, got {temperature}")
+    return GenerationSpec(max_tokens=_positive_int(raw.get("max_tokens", default_tokens), "generation.max_tokens",
+                                                   where), temperature=temperature)
 
 
 def _invalid_rule(raw: Any, where: str) -> InvalidRule:
@@ -248,8 +325,34 @@ def _bootstrap(raw: Any, where: str) -> BootstrapSpec:
                          seed=int(raw.get("seed", 0)))
 
 
-def default_spec_for_folder(folder: Path) -> TaskSpec:
-    """The RoboReward protocol applied to a bare dataset folder (``--task PATH``)."""
+def default_spec_for_folder(folder: Path, protocol: str = "discrete") -> TaskSpec:
+    """HELM's protocol for a bare dataset folder (``--task PATH``); ``protocol`` comes from its metadata."""
     folder = folder.resolve()
-    return TaskSpec(name=f"local:{folder.name}", source=SourceSpec(kind="local", path=folder),
-                    description=f"Dataset folder {folder}")
+    raw: dict[str, Any] = {"name": f"local:{folder.name}", "description": f"Dataset folder {folder}",
+                           "protocol": protocol, "source": {"kind": "local", "path": str(folder)}}
+    if protocol != "discrete":  # HELM sends each camera's whole MP4 in these protocols
+        raw["frames"] = {"whole_video": True}
+    return task_spec_from_dict(raw, where=str(folder), base_dir=folder)
+
+
+# The label column of a local dataset row names its protocol (see data/local.py and data/local_multi.py).
+LABEL_COLUMNS = {"reward": "discrete", "progress": "progress", "preference": "preference"}
+
+
+def protocol_of_folder(folder: Path) -> str:
+    """The protocol of a local dataset, read from the label column of its first metadata row."""
+    path = folder / METADATA_FILE
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise TaskError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+            found = [LABEL_COLUMNS[k] for k in LABEL_COLUMNS if isinstance(row, dict) and k in row]
+            if len(found) != 1:
+                raise TaskError(f"{path}:{number}: a row needs exactly one label column: 'reward' (1–5), "
+                                f"'progress' (0–100) or 'preference' (A, B or tie)")
+            return found[0]
+    raise TaskError(f"{path}: no items")

@@ -1,0 +1,53 @@
+"""Pairwise preference metrics (HELM's preference-ranking protocol, shared/PROTOCOLS.md §3).
+
+Accuracy is HELM's exact match over three classes (A, B, tie): a tie is a
+label like the others, and an invalid answer scores 0. With ``swap: true``
+every pair is asked twice, in A/B and in B/A order; order consistency is the
+share of pairs whose two answers name the same rollout (or both a tie), an
+invalid answer in either order counting as inconsistent.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Sequence
+
+import numpy as np
+
+FLIP = {"A": "B", "B": "A", "tie": "tie"}
+
+
+def accuracy(matches: np.ndarray) -> float | None:
+    """Mean exact match (1 per correct answer, 0 otherwise); None for no items."""
+    return float(np.mean(matches)) if len(matches) else None
+
+
+class OrderConsistency(NamedTuple):
+    """Share of swapped pairs answered consistently, the pair count, and the share of A among A/B answers."""
+
+    value: float | None
+    pairs: int
+    a_share: float | None
+
+
+def order_consistency(item_ids: Sequence[str], predictions: Sequence[str | None],
+                      swap_of: Sequence[str | None]) -> OrderConsistency:
+    """Compare each pair's answer with its B/A twin's (``swap_of`` names the original's id)."""
+    by_id = dict(zip(item_ids, predictions))
+    pairs = consistent = 0
+    for prediction, original in zip(predictions, swap_of):
+        if original is None or original not in by_id:
+            continue
+        pairs += 1
+        first = by_id[original]
+        consistent += int(first is not None and prediction is not None and FLIP[prediction] == first)
+    answered = [p for p in predictions if p in ("A", "B")]
+    a_share = float(np.mean([p == "A" for p in answered])) if answered else None
+    return OrderConsistency(consistent / pairs if pairs else None, pairs, a_share)
+
+
+def label_counts(values: Sequence[str | None]) -> dict[str, int]:
+    """How often each of A, B, tie and invalid (None) occurs."""
+    keys = ("A", "B", "tie")
+    counts = {key: sum(v == key for v in values) for key in keys}
+    counts["invalid"] = sum(v is None for v in values)
+    return counts
