@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import getpass
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -52,7 +52,7 @@ def load_target(dataset: str, split: str | None, filter_split: bool = True) -> R
         folder = split_folder(folder, split or "test") or folder
     spec = resolve_spec(str(folder) if folder.is_dir() else dataset)
     # Review must see every item, including those a require_verified task would not score yet.
-    loaded = load_spec_items(replace(spec, require_verified=False))
+    loaded = load_spec_items(spec.model_copy(update={"require_verified": False}))
     items = loaded.items
     if split is not None and filter_split:
         items = tuple(item for item in items if item.split == split)

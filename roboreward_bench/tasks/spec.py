@@ -1,4 +1,4 @@
-"""Frozen, typed task specs loaded from YAML.
+"""Frozen, typed task specs loaded from YAML, validated field by field with pydantic.
 
 A task file looks like this (every key but ``name`` and ``source`` has a
 default, which is the RoboReward protocol)::
@@ -24,319 +24,344 @@ default, which is the RoboReward protocol)::
     bootstrap: {resamples: 1000, seed: 0}
     reference: {path: rrb_sim/dev}                    # train/dev labels for `majority` ...
     # reference: {label_counts: {1: 250, 2: 260, ...}, source: "train split, …"}  # ... or their counts
+
+**Adding a field** is one line in the model it belongs to (with its type, range
+and default). The YAML key is the field name; unknown keys get a did-you-mean
+from the declared fields; ``canonical()`` (fingerprints, results.json) shows a
+new field only when a file sets it to a non-default value, so the fingerprint of
+an unchanged YAML stays the same. List it in ``_NEVER_CANONICAL`` if it must not
+reach the fingerprint at all. Error messages come from :mod:`.spec_errors`.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Annotated, Any, ClassVar, Literal, Mapping
 
 import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, \
+    field_validator, model_validator
 
 from roboreward_bench.errors import TaskError, did_you_mean
+from roboreward_bench.tasks.spec_errors import explain_validation_error, read_yaml_mapping
 
 # A local source is a folder holding this file (the local dataset format, see data/local.py).
 METADATA_FILE = "metadata.jsonl"
 KNOWN_METRIC_GROUPS = ("regression", "ordinal", "pairwise", "success", "voc", "best_of_n")
 KNOWN_PROMPTS = ("roboreward-v1", "helm-progress-v1", "helm-preference-v1")
 KNOWN_PARSERS = ("helm", "helm-preference")
-# protocol -> (prompt, parser, max_tokens) that HELM uses (shared/PROTOCOLS.md); every key is overridable.
-PROTOCOLS: dict[str, tuple[str, str, int]] = {
-    "discrete": ("roboreward-v1", "helm", 5000),
-    "progress": ("helm-progress-v1", "helm", 1024),
-    "preference": ("helm-preference-v1", "helm-preference", 1024),
+# protocol -> the prompt, parser, max_tokens and headline HELM uses (shared/PROTOCOLS.md); a file may override each.
+PROTOCOL_DEFAULTS: dict[str, dict[str, Any]] = {
+    "discrete": {"prompt": "roboreward-v1", "parser": "helm", "max_tokens": 5000, "headline": "mae_macro"},
+    "progress": {"prompt": "helm-progress-v1", "parser": "helm", "max_tokens": 1024, "headline": "mae"},
+    "preference": {"prompt": "helm-preference-v1", "parser": "helm-preference", "max_tokens": 1024,
+                   "headline": "accuracy"},
 }
-
-
-# What each protocol reports first, and which way is better (results.json records both).
-DEFAULT_HEADLINES = {"discrete": "mae_macro", "progress": "mae", "preference": "accuracy"}
+# Which way each headline metric is better (results.json records it beside the headline).
 HEADLINE_DIRECTIONS = {"mae_macro": "lower", "mae_micro": "lower", "mae": "lower", "mae_strict": "lower",
                        "rmse_macro": "lower", "accuracy": "higher", "exact_acc": "higher", "qwk": "higher"}
+# The label column of a local dataset row names its protocol (data/local.py and data/local_multi.py).
+LABEL_COLUMNS = {"reward": "discrete", "progress": "progress", "preference": "preference"}
 
 
-@dataclass(frozen=True)
-class SourceSpec:
-    """Where items come from: a local folder, or an HF dataset repo at a revision."""
-
-    kind: str = "local"
-    path: Path | None = None
-    repo: str | None = None
-    revision: str | None = None
-    split: str = "test"
-
-
-@dataclass(frozen=True)
-class FrameSpec:
-    """Frame sampling: ``num_frames`` uniformly, or ``fps`` capped at ``max_frames``."""
-
-    num_frames: int | None = 16
-    fps: float | None = None
-    max_frames: int | None = None
-    whole_video: bool = False
-
-    def describe(self) -> dict[str, Any]:
-        if self.whole_video:  # the file itself is sent; the model (processor or server) picks frames
-            return {"whole_video": True}
-        return {"num_frames": self.num_frames, "fps": self.fps, "max_frames": self.max_frames}
+def _one_of(what: str, known: tuple[str, ...]) -> AfterValidator:
+    """A validator accepting only the names in ``known``, with a did-you-mean."""
+    def check(value: str) -> str:
+        if value not in known:
+            raise ValueError(f"unknown {what} {value!r}." + did_you_mean(value, list(known))
+                             + f" Known: {', '.join(known)}")
+        return value
+    return AfterValidator(check)
 
 
-@dataclass(frozen=True)
-class GenerationSpec:
-    """Generation settings the protocol fixes: every backend receives them, aliases cannot change them."""
-
-    max_tokens: int = 5000
-    temperature: float = 0.0
-
-    def describe(self) -> dict[str, Any]:
-        return {"max_tokens": self.max_tokens, "temperature": self.temperature}
+def _task_name(value: str) -> str:
+    # The name becomes a folder under runs/, so nothing that could climb out of it or hide it.
+    if value.startswith(".") or any(ch in value for ch in "/\\") or any(ord(ch) < 32 for ch in value):
+        raise ValueError(f"must not start with '.' or contain '/', '\\' or control characters (got {value!r})")
+    return value
 
 
-@dataclass(frozen=True)
-class InvalidRule:
-    """How an invalid or errored answer is scored: ``penalty`` with a fixed absolute error."""
+# Strict scalars: YAML `true` is not 1, "5" is not 5, 2.0 is not an integer; numbers are finite.
+Text = Annotated[str, Field(strict=True)]
+Name = Annotated[str, Field(strict=True, min_length=1, max_length=120), AfterValidator(_task_name)]
+NonEmptyText = Annotated[str, Field(strict=True, min_length=1)]
+PositiveInt = Annotated[int, Field(strict=True, ge=1)]
+Count = Annotated[int, Field(strict=True, ge=0)]
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+PositiveNumber = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0)]
+Label = Annotated[int, Field(strict=True, ge=1, le=5)]
+Flag = Annotated[bool, Field(strict=True)]
+PromptName = Annotated[str, Field(strict=True), _one_of("prompt", KNOWN_PROMPTS)]
+ParserName = Annotated[str, Field(strict=True), _one_of("parser", KNOWN_PARSERS)]
+MetricGroup = Annotated[str, Field(strict=True), _one_of("metric", KNOWN_METRIC_GROUPS)]
 
-    kind: str = "penalty"
-    abs_error: float = 4.0
+
+def _resolve_path(value: Any, info: ValidationInfo) -> Any:
+    """YAML paths are strings relative to the task file (``base_dir`` in the validation context)."""
+    if isinstance(value, Path):
+        return value
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"must be a path (a non-empty string), got {value!r}")
+    base_dir = (info.context or {}).get("base_dir")
+    return (Path(base_dir) / value).resolve() if base_dir is not None else Path(value)
 
 
-@dataclass(frozen=True)
-class BootstrapSpec:
-    resamples: int = 1000
-    seed: int = 0
+class SpecPart(BaseModel):
+    """A frozen, closed (unknown keys refused) part of a task spec."""
 
-
-@dataclass(frozen=True)
-class TaskSpec:
-    """A benchmark task. ``path`` is the YAML file it was loaded from (None if built in code)."""
-
-    name: str
-    source: SourceSpec
-    version: int = 1
-    description: str = ""
-    prompt: str = "roboreward-v1"
-    video_position: str = "before"
-    frames: FrameSpec = FrameSpec()
-    parser: str = "helm"
-    protocol: str = "discrete"
-    generation: GenerationSpec = GenerationSpec()
-    swap: bool = False
-    invalid_rule: InvalidRule = InvalidRule()
-    subset_key: str = "subset"
-    subset_names: Mapping[str, str] = field(default_factory=dict, hash=False)
-    subset_aliases: Mapping[str, str] = field(default_factory=dict, hash=False)
-    metrics: tuple[str, ...] = KNOWN_METRIC_GROUPS
-    headline: str = "mae_macro"
-    success_threshold: float = 5
-    bootstrap: BootstrapSpec = BootstrapSpec()
-    reference: Path | None = None
-    reference_counts: Mapping[int, int] = field(default_factory=dict, hash=False)
-    reference_source: str = ""
-    require_verified: bool = False
-    path: Path | None = field(default=None, compare=False)
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Fields written to canonical() even at their default: the shape fingerprints had before pydantic.
+    _ALWAYS_CANONICAL: ClassVar[tuple[str, ...]] = ()
+    _NEVER_CANONICAL: ClassVar[tuple[str, ...]] = ()
+    # Fields set by the loader, never read from the file.
+    _INTERNAL_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     def canonical(self) -> dict[str, Any]:
-        """The spec as plain data (paths relative), for fingerprints and results.json."""
-        return {
-            "name": self.name, "version": self.version, "prompt": self.prompt,
-            "video_position": self.video_position, "frames": self.frames.describe(),
-            "parser": self.parser,
-            "invalid_rule": {"kind": self.invalid_rule.kind, "abs_error": self.invalid_rule.abs_error},
-            "subset_key": self.subset_key, "metrics": list(self.metrics), "headline": self.headline,
-            "success_threshold": self.success_threshold,
-            "source": {"kind": self.source.kind, "repo": self.source.repo,
-                       "revision": self.source.revision, "split": self.source.split},
-            "require_verified": self.require_verified,
-            **self._protocol_keys(),
-        }
-
-    def _protocol_keys(self) -> dict[str, Any]:
-        """Protocol fields, written only where they differ from the pre-protocol defaults, so the
-        fingerprints of tasks that do not use them (and their submissions) stay unchanged."""
-        keys: dict[str, Any] = {}
-        if self.protocol != "discrete":
-            keys["protocol"] = self.protocol
-        if self.generation != GenerationSpec():
-            keys["generation"] = self.generation.describe()
-        if self.swap:
-            keys["swap"] = True
-        return keys
+        """Plain data for fingerprints: the fixed fields, plus any other field set to a non-default value."""
+        out: dict[str, Any] = {}
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            if name in self._NEVER_CANONICAL:
+                continue
+            if name in self._ALWAYS_CANONICAL or value != info.get_default(call_default_factory=True):
+                out[name] = _plain(value)
+        return out
 
 
-_TOP_KEYS = {"name", "version", "description", "source", "prompt", "video_position", "frames", "parser",
-             "invalid_rule", "subset_key", "subset_names", "metrics", "headline", "success_threshold",
-             "bootstrap", "reference", "require_verified", "protocol", "generation", "swap", "subset_aliases"}
+def _plain(value: Any) -> Any:
+    if isinstance(value, SpecPart):
+        return value.canonical()
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return str(value) if isinstance(value, Path) else value
+
+
+class SourceSpec(SpecPart):
+    """Where items come from: a local folder, or an HF dataset repo at a revision."""
+
+    _ALWAYS_CANONICAL = ("kind", "repo", "revision", "split")
+    _NEVER_CANONICAL = ("path",)  # absolute on this machine; the data manifest is fingerprinted instead
+
+    kind: Literal["local", "hf"] = "local"
+    path: Path | None = None
+    repo: NonEmptyText | None = None
+    revision: NonEmptyText | None = None
+    split: NonEmptyText = "test"
+
+    _path = field_validator("path", mode="before")(_resolve_path)
+
+    @model_validator(mode="after")
+    def _complete(self) -> "SourceSpec":
+        if self.kind == "hf" and (self.repo is None or self.revision is None):
+            raise ValueError("an hf source needs 'repo' and a pinned 'revision'")
+        if self.kind == "hf" and self.path is not None:
+            raise ValueError("an hf source takes 'repo' and 'revision', not 'path'")
+        if self.kind == "local" and (self.repo is not None or self.revision is not None):
+            raise ValueError("a local source takes 'path', not 'repo'/'revision' (set kind: hf for a hub dataset)")
+        return self
+
+
+class FrameSpec(SpecPart):
+    """Frame sampling: ``num_frames`` uniformly, or ``fps`` capped at ``max_frames``; or ``whole_video``:
+    the file itself is sent and the model (its processor, or the server) picks the frames."""
+
+    _ALWAYS_CANONICAL = ("num_frames", "fps", "max_frames")
+
+    num_frames: PositiveInt | None = 16
+    fps: PositiveNumber | None = None
+    max_frames: PositiveInt | None = None
+    whole_video: Flag = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_mode(cls, data: Any) -> Any:
+        """``fps`` switches to rate sampling (``max_frames`` defaults to 32); the modes don't mix."""
+        if isinstance(data, dict) and data.get("whole_video"):
+            if any(data.get(key) is not None for key in ("num_frames", "fps", "max_frames")):
+                raise ValueError("'whole_video' sends the file itself; it takes no num_frames, fps or max_frames")
+            return {**data, "num_frames": None}
+        if not isinstance(data, dict) or data.get("fps") is None:
+            if isinstance(data, dict) and data.get("max_frames") is not None:
+                raise ValueError("'max_frames' applies only with 'fps'")
+            return data
+        if data.get("num_frames") is not None:
+            raise ValueError("give 'num_frames' or 'fps', not both")
+        return {"max_frames": 32, **data, "num_frames": None}
+
+    def describe(self) -> dict[str, Any]:
+        """The sampling settings as plain data (part of every request's cache key)."""
+        return self.canonical()
+
+
+class GenerationSpec(SpecPart):
+    """Generation settings the protocol fixes: every backend receives them; a run that changes
+    them is recorded as non-standard."""
+
+    _ALWAYS_CANONICAL = ("max_tokens", "temperature")
+
+    max_tokens: PositiveInt = 5000
+    temperature: Annotated[Number, Field(ge=0)] = 0.0
+
+    def describe(self) -> dict[str, Any]:
+        """The settings as plain data."""
+        return self.canonical()
+
+
+class InvalidRule(SpecPart):
+    """How an invalid or errored answer is scored: ``penalty`` with a fixed absolute error."""
+
+    _ALWAYS_CANONICAL = ("kind", "abs_error")
+
+    kind: Literal["penalty"] = "penalty"
+    abs_error: PositiveNumber = 4.0
+
+
+class BootstrapSpec(SpecPart):
+    """Confidence intervals: how many bootstrap resamples, from which seed."""
+
+    resamples: PositiveInt = 1000
+    seed: Count = 0
+
+
+class ReferenceSpec(SpecPart):
+    """Train/dev labels for baselines like ``majority``: a dataset folder, or their counts."""
+
+    path: Path | None = None
+    label_counts: dict[Label, Count] = Field(default_factory=dict)
+    source: Text = ""
+
+    _path = field_validator("path", mode="before")(_resolve_path)
+
+    @model_validator(mode="after")
+    def _something(self) -> "ReferenceSpec":
+        if self.path is None and not self.label_counts:
+            raise ValueError("needs 'path' (a dataset folder) or 'label_counts'")
+        return self
+
+
+class TaskSpec(SpecPart):
+    """A benchmark task. ``path`` is the YAML file it was loaded from (None if built in code)."""
+
+    _ALWAYS_CANONICAL = ("name", "version", "prompt", "video_position", "frames", "parser", "invalid_rule",
+                         "subset_key", "metrics", "headline", "success_threshold", "source", "require_verified")
+    _NEVER_CANONICAL = ("description", "subset_names", "bootstrap", "reference_spec", "path")
+    _INTERNAL_FIELDS = ("path",)
+
+    name: Name
+    source: SourceSpec
+    version: PositiveInt = 1
+    description: Text = ""
+    protocol: Literal["discrete", "progress", "preference"] = "discrete"
+    prompt: PromptName = "roboreward-v1"
+    video_position: Literal["before", "after"] = "before"
+    frames: FrameSpec = FrameSpec()
+    generation: GenerationSpec = GenerationSpec()
+    swap: Flag = False
+    parser: ParserName = "helm"
+    invalid_rule: InvalidRule = InvalidRule()
+    subset_key: NonEmptyText = "subset"
+    subset_names: dict[Text, Text] = Field(default_factory=dict)
+    subset_aliases: dict[Text, Text] = Field(default_factory=dict)
+    metrics: tuple[MetricGroup, ...] = KNOWN_METRIC_GROUPS
+    headline: NonEmptyText = "mae_macro"
+    success_threshold: Annotated[Number, Field(ge=1, le=5)] = 5.0
+    bootstrap: BootstrapSpec = BootstrapSpec()
+    reference_spec: ReferenceSpec | None = Field(None, alias="reference")
+    require_verified: Flag = False
+    path: Path | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _protocol_defaults(cls, data: Any) -> Any:
+        """Prompt, parser, headline and max_tokens default to what HELM uses for the protocol."""
+        if not isinstance(data, dict) or data.get("protocol") not in PROTOCOL_DEFAULTS:
+            return data
+        defaults = PROTOCOL_DEFAULTS[data["protocol"]]
+        generation = data.get("generation", {})
+        if isinstance(generation, dict):
+            generation = {"max_tokens": defaults["max_tokens"], **generation}
+        whole = {"frames": {"whole_video": True}} if data["protocol"] != "discrete" else {}  # HELM sends the MP4s
+        return {**{k: defaults[k] for k in ("prompt", "parser", "headline")}, **whole, **data,
+                "generation": generation}
+
+    @model_validator(mode="after")
+    def _protocol_fits(self) -> "TaskSpec":
+        if self.protocol != "discrete" and "video_position" in self.model_fields_set:
+            raise ValueError(f"'video_position' applies to the discrete protocol only; the {self.protocol} "
+                             f"protocol fixes its own part order")
+        if self.swap and self.protocol != "preference":
+            raise ValueError("'swap' applies to the preference protocol only")
+        return self
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        return "" if value is None else value.strip() if isinstance(value, str) else value
+
+    @field_validator("metrics", mode="before")
+    @classmethod
+    def _list_of_metrics(cls, value: Any) -> Any:
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"must be a list of metric groups from: {', '.join(KNOWN_METRIC_GROUPS)}")
+        if not value:
+            raise ValueError("must list at least one metric group")
+        twice = sorted({str(v) for v in value if list(value).count(v) > 1})
+        if twice:
+            raise ValueError(f"lists {twice[0]!r} twice")
+        return tuple(value)
+
+    @property
+    def reference(self) -> Path | None:
+        """The reference dataset folder, if the task names one."""
+        return self.reference_spec.path if self.reference_spec else None
+
+    @property
+    def reference_counts(self) -> dict[int, int]:
+        """Label → count of the reference labels, when only their counts are shipped."""
+        return dict(self.reference_spec.label_counts) if self.reference_spec else {}
+
+    @property
+    def reference_source(self) -> str:
+        return self.reference_spec.source if self.reference_spec else ""
+
+    def __hash__(self) -> int:
+        return hash(json.dumps(self.canonical(), sort_keys=True))
 
 
 def load_task_spec(path: Path | str) -> TaskSpec:
     """Load and validate a task YAML; every problem is a one-line :class:`TaskError`."""
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TaskError(f"{path}: no such task file") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise TaskError(f"{where}: malformed YAML ({problem})") from None
-    if not isinstance(raw, dict):
-        raise TaskError(f"{path}: a task file must be a YAML mapping")
+    raw = read_yaml_mapping(path, what="task file")
     return task_spec_from_dict(raw, where=str(path), base_dir=path.parent, path=path)
 
 
 def task_spec_from_dict(raw: Mapping[str, Any], where: str, base_dir: Path, path: Path | None = None) -> TaskSpec:
     """Validate a task mapping; relative paths resolve against ``base_dir``."""
-    unknown = sorted(set(raw) - _TOP_KEYS)
-    if unknown:
-        key = unknown[0]
-        raise TaskError(f"{where}: unknown key {key!r}." + did_you_mean(key, sorted(_TOP_KEYS)))
-    if not isinstance(raw.get("name"), str) or not raw["name"]:
-        raise TaskError(f"{where}: 'name' must be a non-empty string")
-    version = raw.get("version", 1)
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise TaskError(f"{where}: 'version' must be a positive integer")
-    protocol = _choice(raw, "protocol", tuple(PROTOCOLS), "discrete", where)
-    default_prompt, default_parser, default_tokens = PROTOCOLS[protocol]
-    prompt = _choice(raw, "prompt", KNOWN_PROMPTS, default_prompt, where)
-    parser = _choice(raw, "parser", KNOWN_PARSERS, default_parser, where)
-    position = _choice(raw, "video_position", ("before", "after"), "before", where)
-    if protocol != "discrete" and "video_position" in raw:
-        raise TaskError(f"{where}: 'video_position' applies to the discrete protocol only; "
-                        f"the {protocol} protocol fixes its own part order")
-    if "swap" in raw and (protocol != "preference" or not isinstance(raw["swap"], bool)):
-        raise TaskError(f"{where}: 'swap' must be true or false, and only a preference task can have it")
-    metrics = tuple(raw.get("metrics", KNOWN_METRIC_GROUPS if protocol == "discrete" else ()))
-    for metric in metrics if protocol == "discrete" else ():
-        if metric not in KNOWN_METRIC_GROUPS:
-            raise TaskError(f"{where}: unknown metric {metric!r}." + did_you_mean(metric, list(KNOWN_METRIC_GROUPS))
-                            + f" Known metrics: {', '.join(KNOWN_METRIC_GROUPS)}")
-    subset_key = raw.get("subset_key", "subset")
-    if not isinstance(subset_key, str) or not subset_key:
-        raise TaskError(f"{where}: 'subset_key' must be an item field or metadata column name")
-    reference = raw.get("reference")
-    return TaskSpec(
-        name=raw["name"], version=version, description=str(raw.get("description", "")).strip(),
-        source=_source(raw.get("source"), where, base_dir), prompt=prompt, video_position=position,
-        frames=_frames(raw.get("frames", {}), where), parser=parser, protocol=protocol,
-        generation=_generation(raw.get("generation", {}), default_tokens, where), swap=bool(raw.get("swap", False)),
-        invalid_rule=_invalid_rule(raw.get("invalid_rule", {}), where), subset_key=subset_key,
-        subset_names=_names(raw, "subset_names", where), subset_aliases=_names(raw, "subset_aliases", where),
-        metrics=metrics,
-        headline=str(raw.get("headline", DEFAULT_HEADLINES[protocol])),
-        success_threshold=_number(raw.get("success_threshold", 5), "success_threshold", where),
-        bootstrap=_bootstrap(raw.get("bootstrap", {}), where),
-        reference=(base_dir / reference["path"]).resolve() if isinstance(reference, dict) and "path" in reference else None,
-        reference_counts=_label_counts(reference, where),
-        reference_source=str(reference.get("source", "")) if isinstance(reference, dict) else "",
-        require_verified=bool(raw.get("require_verified", False)), path=path,
-    )
-
-
-def _names(raw: Mapping[str, Any], key: str, where: str) -> dict[str, str]:
-    value = raw.get(key) or {}
-    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        raise TaskError(f"{where}: {key!r} must map subset values to strings")
-    return dict(value)
-
-
-def _label_counts(reference: Any, where: str) -> dict[int, int]:
-    """``reference.label_counts``: label → count of the train/dev labels (when the labels are not shipped)."""
-    if reference is None:
-        return {}
-    if not isinstance(reference, dict) or not ({"path", "label_counts"} & set(reference)):
-        raise TaskError(f"{where}: 'reference' needs 'path' (a dataset folder) or 'label_counts'")
-    counts = reference.get("label_counts", {})
-    if not isinstance(counts, dict) or any(k not in (1, 2, 3, 4, 5) or not isinstance(v, int) or v < 0
-                                           for k, v in counts.items()):
-        raise TaskError(f"{where}: 'reference.label_counts' must map labels 1–5 to non-negative counts")
-    return dict(counts)
-
-
-def _choice(raw: Mapping[str, Any], key: str, allowed: tuple[str, ...], default: str, where: str) -> str:
-    value = raw.get(key, default)
-    if value not in allowed:
-        raise TaskError(f"{where}: unknown {key} {value!r}." + did_you_mean(str(value), list(allowed))
-                        + f" Known: {', '.join(allowed)}")
-    return value
-
-
-def _number(value: Any, key: str, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TaskError(f"{where}: {key!r} must be a number, got {value!r}")
-    return float(value)
-
-
-def _positive_int(value: Any, key: str, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise TaskError(f"{where}: {key!r} must be a positive integer, got {value!r}")
-    return value
-
-
-def _source(raw: Any, where: str, base_dir: Path) -> SourceSpec:
-    if not isinstance(raw, dict):
-        raise TaskError(f"{where}: 'source' must be a mapping with kind local or hf")
-    kind = raw.get("kind", "local")
-    if kind == "local":
-        if not isinstance(raw.get("path"), str):
-            raise TaskError(f"{where}: a local source needs 'path'")
-        return SourceSpec(kind="local", path=(base_dir / raw["path"]).resolve(), split=str(raw.get("split", "test")))
-    if kind == "hf":
-        if not isinstance(raw.get("repo"), str) or not isinstance(raw.get("revision"), str):
-            raise TaskError(f"{where}: an hf source needs 'repo' and a pinned 'revision'")
-        return SourceSpec(kind="hf", repo=raw["repo"], revision=raw["revision"], split=str(raw.get("split", "test")))
-    raise TaskError(f"{where}: unknown source kind {kind!r} (use local or hf)")
-
-
-def _frames(raw: Any, where: str) -> FrameSpec:
-    if not isinstance(raw, dict):
-        raise TaskError(f"{where}: 'frames' must be a mapping")
-    if "whole_video" in raw:
-        if raw["whole_video"] is not True or len(raw) > 1:
-            raise TaskError(f"{where}: 'frames' is either {{whole_video: true}} alone, or num_frames / fps")
-        return FrameSpec(num_frames=None, whole_video=True)
-    if "fps" in raw:
-        return FrameSpec(num_frames=None, fps=_number(raw["fps"], "frames.fps", where),
-                         max_frames=_positive_int(raw.get("max_frames", 32), "frames.max_frames", where))
-    return FrameSpec(num_frames=_positive_int(raw.get("num_frames", 16), "frames.num_frames", where))
-
-
-def _generation(raw: Any, default_tokens: int, where: str) -> GenerationSpec:
-    if not isinstance(raw, dict) or set(raw) - {"max_tokens", "temperature"}:
-        raise TaskError(f"{where}: 'generation' must be {{max_tokens: N, temperature: T}}")
-    temperature = _number(raw.get("temperature", 0.0), "generation.temperature", where)
-    if temperature < 0:
-        raise TaskError(f"{where}: 'generation.temperature' must be non-negative, got {temperature}")
-    return GenerationSpec(max_tokens=_positive_int(raw.get("max_tokens", default_tokens), "generation.max_tokens",
-                                                   where), temperature=temperature)
-
-
-def _invalid_rule(raw: Any, where: str) -> InvalidRule:
-    if not isinstance(raw, dict) or raw.get("kind", "penalty") != "penalty":
-        raise TaskError(f"{where}: 'invalid_rule' must be {{kind: penalty, abs_error: N}}")
-    return InvalidRule(abs_error=_number(raw.get("abs_error", 4.0), "invalid_rule.abs_error", where))
-
-
-def _bootstrap(raw: Any, where: str) -> BootstrapSpec:
-    if not isinstance(raw, dict):
-        raise TaskError(f"{where}: 'bootstrap' must be a mapping")
-    return BootstrapSpec(resamples=_positive_int(raw.get("resamples", 1000), "bootstrap.resamples", where),
-                         seed=int(raw.get("seed", 0)))
+    for key in TaskSpec._INTERNAL_FIELDS:  # set from where the file is, never from inside it
+        if key in raw:
+            raise TaskError(f"{where}: unknown key {key!r} (a task's {key} is where its file is)")
+    try:
+        return TaskSpec.model_validate({**raw, "path": path}, context={"base_dir": base_dir})
+    except ValidationError as exc:
+        raise TaskError(f"{where}: " + explain_validation_error(exc, TaskSpec)) from None
 
 
 def default_spec_for_folder(folder: Path, protocol: str = "discrete") -> TaskSpec:
-    """HELM's protocol for a bare dataset folder (``--task PATH``); ``protocol`` comes from its metadata."""
+    """HELM's protocol for a bare dataset folder (``--task PATH``); ``protocol`` comes from its metadata.
+
+    Progress and preference folders send each camera's whole MP4, as HELM does; discrete folders keep
+    the RoboReward defaults (16 sampled frames), so their earlier runs stay resumable.
+    """
     folder = folder.resolve()
-    raw: dict[str, Any] = {"name": f"local:{folder.name}", "description": f"Dataset folder {folder}",
-                           "protocol": protocol, "source": {"kind": "local", "path": str(folder)}}
-    if protocol != "discrete":  # HELM sends each camera's whole MP4 in these protocols
-        raw["frames"] = {"whole_video": True}
-    return task_spec_from_dict(raw, where=str(folder), base_dir=folder)
-
-
-# The label column of a local dataset row names its protocol (see data/local.py and data/local_multi.py).
-LABEL_COLUMNS = {"reward": "discrete", "progress": "progress", "preference": "preference"}
+    extra: dict[str, Any] = {} if protocol == "discrete" else {"protocol": protocol}
+    spec = task_spec_from_dict({"name": f"local:{folder.name}", "description": f"Dataset folder {folder}",
+                                "source": {"kind": "local", "path": str(folder)}, **extra},
+                               where=str(folder), base_dir=folder)
+    # Folder tasks always fingerprinted the threshold as the integer 5; keep their runs resumable.
+    return spec.model_copy(update={"success_threshold": 5})
 
 
 def protocol_of_folder(folder: Path) -> str:
@@ -356,3 +381,4 @@ def protocol_of_folder(folder: Path) -> str:
                                 f"'progress' (0–100) or 'preference' (A, B or tie)")
             return found[0]
     raise TaskError(f"{path}: no items")
+
