@@ -12,7 +12,7 @@ Cameras are sent in the order the row lists them, each as ``"<Name> camera:"``
 followed by the whole MP4. Optional columns: ``item_id`` (default: the video
 paths joined), ``episode_id`` (default: ``item_id``; progress clips of one
 episode share it, and so do the two orders of a swapped pair), ``subset``
-(default: the first path component of the first video), ``clip_index``
+(default: ``all``), ``clip_index``
 (progress: the clip's position in its episode, for VOC), ``split``. Any other
 column is kept as item metadata.
 """
@@ -45,13 +45,12 @@ def item_from_multi_row(row: Mapping[str, Any], root: Path, default_split: str, 
                   + _cameras(row.get("videos_b"), "B", "videos_b", root, where))
     first = videos[0].file_name
     item_id = _text(row.get("item_id", "|".join(v.file_name for v in videos)), "item_id", where)
-    parts = PurePosixPath(first).parts
     clip_index = row.get("clip_index")
     if clip_index is not None and (isinstance(clip_index, bool) or not isinstance(clip_index, int)):
         raise DataError(f"{where}: 'clip_index' must be an integer, got {clip_index!r}")
     return Item(item_id=item_id, file_name=first, video_path=videos[0].path, instruction=instruction, label=label,
                 episode_id=_text(row.get("episode_id", item_id), "episode_id", where),
-                subset=_text(row.get("subset", parts[0] if len(parts) > 1 else "all"), "subset", where),
+                subset=_text(row.get("subset", "all"), "subset", where),
                 clip_end=None, split=_text(row.get("split", default_split), "split", where), videos=videos,
                 metadata={**{k: v for k, v in row.items() if k not in _MULTI_COLUMNS},
                           **({"clip_index": clip_index} if clip_index is not None else {})})

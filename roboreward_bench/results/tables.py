@@ -14,10 +14,17 @@ HEADLINE_METRICS: tuple[tuple[str, str], ...] = (
     ("exact_acc", "exact acc"), ("within1_acc", "within-1 acc"), ("qwk", "QWK"),
     ("spearman", "Spearman ρ"), ("kendall_tau_b", "Kendall τ-b"), ("pairwise_acc", "pairwise acc"),
     ("success_f1", "success F1"), ("near_miss_fpr", "near-miss FPR"), ("success_auroc", "success AUROC"),
-    ("voc", "VOC"), ("best_of_n", "best-of-N success"), ("invalid_rate", "invalid rate"),
-    ("error_rate", "error rate"),
+    ("voc", "VOC"), ("best_of_n", "best-of-N success"),
+    # progress (percentage points) and preference protocols
+    ("mae", "MAE (HELM, invalid = 4)"), ("mae_strict", "MAE (strict, invalid = 100)"),
+    ("exact_match", "exact match"), ("pearson", "Pearson r"), ("accuracy", "accuracy (A / B / tie)"),
+    ("accuracy_decisive_pairs", "accuracy, gold A or B"), ("accuracy_tie_pairs", "accuracy, gold tie"),
+    ("order_consistency", "order consistency (A/B vs B/A)"), ("a_share", "share of A among A/B answers"),
+    ("invalid_rate", "invalid rate"), ("error_rate", "error rate"),
 )
 SUBSET_COLUMNS = ("n", "mae", "rmse", "exact_acc", "within1_acc", "pairwise_acc", "invalid_rate")
+PROTOCOL_SUBSET_COLUMNS = {"progress": ("n", "mae", "mae_strict", "invalid_rate"),
+                           "preference": ("n", "accuracy", "invalid_rate")}
 
 
 def _fmt(value: float | None) -> str:
@@ -41,11 +48,12 @@ def headline_table(results: RunResults, fmt: str = "simple") -> str:
 def subset_table(results: RunResults, fmt: str = "simple", names: Mapping[str, str] | None = None) -> str:
     """Per-subset values, one row per subset."""
     rows = []
+    columns = PROTOCOL_SUBSET_COLUMNS.get(results.task.spec.get("protocol", "discrete"), SUBSET_COLUMNS)
     for subset in sorted(results.per_subset):
         values = results.per_subset[subset]
         label = (names or {}).get(subset, subset)
-        rows.append([label] + [values.get("n") if c == "n" else _fmt(values.get(c)) for c in SUBSET_COLUMNS])
-    return tabulate(rows, headers=("subset",) + SUBSET_COLUMNS, tablefmt=fmt, disable_numparse=True)
+        rows.append([label] + [values.get("n") if c == "n" else _fmt(values.get(c)) for c in columns])
+    return tabulate(rows, headers=("subset",) + columns, tablefmt=fmt, disable_numparse=True)
 
 
 def summary_line(results: RunResults) -> str:
