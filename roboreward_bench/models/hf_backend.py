@@ -22,7 +22,7 @@ from typing import Any, Mapping, Sequence
 from roboreward_bench.errors import ModelError
 from roboreward_bench.models.base import ModelContext, Response, Usage, fingerprint_of
 from roboreward_bench.models.hf_checkpoint import Checkpoint, ensure_local, resolve_checkpoint
-from roboreward_bench.models.hf_inputs import prepare_batch
+from roboreward_bench.models.hf_inputs import prepare_batch, whole_video_rule
 from roboreward_bench.models.hf_scoring import SCORE_PROBS_METHOD, AnswerScorer
 from roboreward_bench.models.media import request_problem
 from roboreward_bench.models.model_args import check_choice, check_positive, settings_from_args
@@ -127,7 +127,8 @@ class HFRewardModel:
         facts.update(loaded=True, model_class=type(self._model).__name__,
                      processor_class=type(self._processor).__name__, dtype=str(self._model.dtype).replace("torch.", ""),
                      device=str(self._input_device()), transformers_version=transformers.__version__,
-                     torch_version=torch.__version__, chat_template_sha256=self._template_hash())
+                     torch_version=torch.__version__, chat_template_sha256=self._template_hash(),
+                     whole_video_frames=whole_video_rule(self._processor))
         return facts
 
     # -- loading ---------------------------------------------------------

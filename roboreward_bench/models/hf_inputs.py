@@ -61,11 +61,28 @@ def render_prompt(processor, request: Request, frames_as: str = "video") -> str:
                                          add_generation_prompt=True)
 
 
+# Qwen's reference video pipeline (qwen-vl-utils) samples 2 frames per second; used only when a
+# processor configures no rate or count of its own (transformers' Qwen2/2.5-VL video processors).
+REFERENCE_FPS = 2.0
+
+
+def whole_video_rule(processor) -> dict[str, Any]:
+    """How frames are chosen from a whole file: the video processor's ``sample_frames`` with its own
+    settings, plus ``fps=2`` where it configures neither a rate nor a count."""
+    video = processor.video_processor
+    own = {key: getattr(video, key, None) for key in ("fps", "num_frames", "min_frames", "max_frames")}
+    extra = {} if own["fps"] or own["num_frames"] else {"fps": REFERENCE_FPS}
+    return {"sampler": f"{type(video).__name__}.sample_frames", **{k: v for k, v in own.items() if v}, **extra,
+            "added_by_rrbench": extra}
+
+
 def processor_video(processor, part: VideoFilePart) -> VideoPart:
     """The frames the model's video processor picks from a whole file (its own sampling rule)."""
+    from functools import partial
+
     from transformers.video_utils import load_video
 
-    sampler = processor.video_processor.sample_frames
+    sampler = partial(processor.video_processor.sample_frames, **whole_video_rule(processor)["added_by_rrbench"])
     frames, metadata = load_video(str(part.path), backend="pyav", sample_indices_fn=sampler)
     indices = [int(i) for i in metadata.frames_indices]
     return VideoPart(frames=np.ascontiguousarray(frames), frame_indices=tuple(indices), fps=float(metadata.fps))
