@@ -16,7 +16,6 @@ import numpy as np
 
 from roboreward_bench.answer_rules import invalid_reason, preference_match
 from roboreward_bench.data.items import Item
-from roboreward_bench.metrics import preference, progress
 from roboreward_bench.metrics._inputs import encode
 from roboreward_bench.metrics.types import MetricReport, MetricValue
 from roboreward_bench.parsing import get_parser
@@ -79,6 +78,8 @@ def _report(spec: TaskSpec, items: Sequence[Item], values: dict[str, float | Non
 def score_progress(spec: TaskSpec, items: Sequence[Item], records: Sequence[PredictionRecord]) -> MetricReport:
     """HELM's per-item stats (invalid = 4) and the strict variant (invalid = 100), MAE in percentage
     points, Spearman, Pearson and VOC over the clips of an episode."""
+    from roboreward_bench.metrics import progress  # scipy: imported only for this protocol
+
     by_id = {r.item_id: r for r in records}
     parsed = parsed_values(spec, items, records)
     y_true = np.array([float(item.label) for item in items])
@@ -105,6 +106,8 @@ def score_progress(spec: TaskSpec, items: Sequence[Item], records: Sequence[Pred
 
 def score_preference(spec: TaskSpec, items: Sequence[Item], records: Sequence[PredictionRecord]) -> MetricReport:
     """HELM's exact match over A / B / tie (accuracy with ties) and, with swap, order consistency."""
+    from roboreward_bench.metrics import preference
+
     by_id = {r.item_id: r for r in records}
     parsed = parsed_values(spec, items, records)
     matches = np.array([preference_match(v, str(item.label)) for v, item in zip(parsed, items)], dtype=float)
