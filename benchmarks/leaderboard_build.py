@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from roboreward_bench.evaluation.scoring import metric_options, scoring_input
+from roboreward_bench.evaluation.rows import scored_rows, scoring_input
+from roboreward_bench.evaluation.scoring import metric_options
 from roboreward_bench.leaderboard.board import build_boards
 from roboreward_bench.leaderboard.catalog import TaskCatalog
 from roboreward_bench.leaderboard.rescore_cache import RescoreCache
@@ -83,7 +84,7 @@ def write_submissions(root: Path, catalog: TaskCatalog, count: int, rng: np.rand
         folder = root / TASK / f"synthetic__model-{k:03d}"
         folder.mkdir(parents=True)
         (folder / "predictions.jsonl").write_text("".join(r.to_json() + "\n" for r in records))
-        report = score(scoring_input(task.spec, task.items, records), metric_options(task.spec))
+        report = score(scoring_input(scored_rows(task.spec, task.items, records)), metric_options(task.spec))
         (folder / "results.json").write_text(json.dumps({
             "schema_version": 1, "task": {"name": TASK, "version": 1, "fingerprint": task.fingerprint},
             "model": {"spec": f"hf:synthetic/model-{k:03d}", "fingerprint": f"{k:064x}"},

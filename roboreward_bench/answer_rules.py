@@ -21,11 +21,19 @@ from dataclasses import dataclass
 CHOICES = {"a": "A", "b": "B", "tie": "tie", "tied": "tie"}
 
 
+# Why a preference answer is invalid (counted in results.json ``notes.invalid_by_reason``).
+EMPTY = "empty"
+NOT_A_CHOICE_AFTER_MARKER = "text after ANSWER: is not exactly A, B or tie"
+NOT_A_CHOICE = "no ANSWER: and the text is not exactly A, B or tie"
+
+
 @dataclass(frozen=True)
 class ParsedChoice:
-    """A parsed preference: "A", "B" or "tie"; ``value`` is None when the answer is invalid."""
+    """A parsed preference: "A", "B" or "tie"; ``value`` is None when the answer is invalid, and
+    ``reason`` says why."""
 
     value: str | None
+    reason: str | None = None
 
     @property
     def valid(self) -> bool:
@@ -43,7 +51,13 @@ def answer_text(raw_text: str) -> str:
 
 def parse_helm_preference(raw_text: str) -> ParsedChoice:
     """HELM's preference rule: the answer text must be exactly a, b, tie or tied (any case)."""
-    return ParsedChoice(CHOICES.get(answer_text(raw_text).lower()))
+    choice = CHOICES.get(answer_text(raw_text).lower())
+    if choice is not None:
+        return ParsedChoice(choice)
+    if not (raw_text or "").strip():
+        return ParsedChoice(None, EMPTY)
+    marked = "ANSWER:" in raw_text or "Answer:" in raw_text
+    return ParsedChoice(None, NOT_A_CHOICE_AFTER_MARKER if marked else NOT_A_CHOICE)
 
 
 def preference_match(parsed: str | None, gold: str) -> bool:
@@ -51,16 +65,3 @@ def preference_match(parsed: str | None, gold: str) -> bool:
     if parsed is None:
         return False
     return CHOICES.get(parsed.lower(), parsed) == CHOICES.get(gold.lower(), gold)
-
-
-def invalid_reason(parser: str, raw_text: str, errored: bool) -> str:
-    """Why an answer scored as invalid, in a few fixed words (counted in results.json)."""
-    if errored:
-        return "error (no answer obtained)"
-    if not (raw_text or "").strip():
-        return "empty answer"
-    if parser == "helm-preference":
-        marked = "ANSWER:" in raw_text or "Answer:" in raw_text
-        return ("text after ANSWER: is not exactly A, B or tie" if marked
-                else "no ANSWER: and the text is not exactly A, B or tie")
-    return "no number after ANSWER: nor at the start"

@@ -14,17 +14,19 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from roboreward_bench.errors import TaskError, did_you_mean
+from roboreward_bench.rubric import ANSWER_MARKER
 
-_ANSWER = re.compile(r"\banswer\b\s*:\s*(-?\d+(?:\.\d+)?)", re.IGNORECASE)
+_ANSWER = re.compile(ANSWER_MARKER + r"(-?\d+(?:\.\d+)?)", re.IGNORECASE)
 # The trailing \b is what makes "3rd" invalid while "1.5x" still parses as 1.
 _LEADING = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\b")
 
 
 @dataclass(frozen=True)
 class ParsedScore:
-    """A parsed answer; ``value`` is None when the answer is invalid."""
+    """A parsed answer; ``value`` is None when the answer is invalid, and ``reason`` says why."""
 
     value: float | None
+    reason: str | None = None
 
     @property
     def valid(self) -> bool:
@@ -34,11 +36,13 @@ class ParsedScore:
 def parse_helm(raw_text: str) -> ParsedScore:
     """HELM's rule: first ``answer: N`` (case-insensitive), else a leading number."""
     text = (raw_text or "").strip()
+    if not text:
+        return ParsedScore(None, "empty")
     match = _ANSWER.search(text) or _LEADING.match(text)
     if match is None:
-        return ParsedScore(None)
+        return ParsedScore(None, "no score found")
     value = float(match.group(1))
-    return ParsedScore(value if math.isfinite(value) else None)
+    return ParsedScore(value, None) if math.isfinite(value) else ParsedScore(None, "not a finite number")
 
 
 from roboreward_bench.answer_rules import parse_helm_preference  # noqa: E402  (the preference protocol's rule)

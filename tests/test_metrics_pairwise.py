@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from roboreward_bench.metrics.pairwise import best_of_n, pairwise_accuracy
+from roboreward_bench.metrics.best_of_n import best_of_n
+from roboreward_bench.metrics.pairwise import pair_scores_per_item
 from roboreward_bench.metrics.voc import grouped_average_ranks, value_order_correlation
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -27,6 +28,12 @@ def episodes_with_clips(seed: int, n_episodes: int = 60):
     valid = rng.random(n) > 0.12
     pred[~valid] = np.nan
     return y, pred, valid, episode
+
+
+def pairwise_accuracy(y, pred, valid, episode):
+    """Pairwise accuracy from the per-item statistics the catalogue sums."""
+    credit, pairs = pair_scores_per_item(y, pred, valid, episode)
+    return credit.sum() / pairs.sum() if pairs.sum() else None
 
 
 def ok(p, v) -> bool:
@@ -94,7 +101,7 @@ def ref_best_of_n(y, pred, valid, group, threshold=5):
 @pytest.mark.parametrize("seed,threshold", [(4, 5), (5, 5), (6, 4)])
 def test_best_of_n_matches_group_loop(seed, threshold):
     y, pred, valid, episode = episodes_with_clips(seed)
-    result = best_of_n(y, pred, valid, episode, success_threshold=threshold)
+    result = best_of_n(y, pred, valid, episode, success_label=threshold)
     expected = ref_best_of_n(y, pred, valid, episode, threshold)
     assert result.groups == expected[3] > 0
     assert (result.value, result.oracle, result.random) == pytest.approx(expected[:3])

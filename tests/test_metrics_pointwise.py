@@ -2,6 +2,7 @@
 
 Each reference below is written out item by item (or delegated to sklearn /
 scipy on inputs the test filters itself), never by calling the code under test.
+Catalogue metrics are read through the public path, :func:`score`.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from scipy.stats import kendalltau, spearmanr
 from sklearn.metrics import cohen_kappa_score
 
 from roboreward_bench.metrics import ordinal, regression, success
+from roboreward_bench.metrics.suite import score
+from roboreward_bench.metrics.types import MetricOptions, ScoringInput
 from roboreward_bench.metrics.winrate import mean_win_rate
 
 pytestmark = pytest.mark.filterwarnings("error")
@@ -34,6 +37,16 @@ def messy_predictions(seed: int, n: int = 400):
     return y, pred, valid, subset
 
 
+def value(name, y, pred, valid, subset=None, threshold=5.0, penalty=4.0):
+    """One catalogue metric's point value, each item its own episode."""
+    n = len(y)
+    inputs = ScoringInput(np.asarray(y, dtype=int), np.asarray(pred, dtype=float), np.asarray(valid, dtype=bool),
+                          np.zeros(n, dtype=bool), np.asarray(["all"] * n if subset is None else subset),
+                          np.arange(n).astype(str))
+    options = MetricOptions(resamples=0, success_threshold=threshold, invalid_abs_error=penalty)
+    return score(inputs, options).overall[name].value
+
+
 def scorable(p, v) -> bool:
     return bool(v) and math.isfinite(p)
 
@@ -46,15 +59,15 @@ def ref_abs_error(y, p, v, penalty=4.0) -> float:
 def test_mae_rmse_micro_and_macro_match_item_loops(seed):
     y, pred, valid, subset = messy_predictions(seed)
     errors = [ref_abs_error(a, b, c) for a, b, c in zip(y, pred, valid)]
-    assert regression.mae(y, pred, valid) == pytest.approx(sum(errors) / len(errors))
-    assert regression.rmse(y, pred, valid) == pytest.approx(math.sqrt(sum(e * e for e in errors) / len(errors)))
+    assert value("mae_micro", y, pred, valid) == pytest.approx(sum(errors) / len(errors))
+    assert value("rmse_micro", y, pred, valid) == pytest.approx(math.sqrt(sum(e * e for e in errors) / len(errors)))
     by_subset: dict[str, list[float]] = {}
     for e, s in zip(errors, subset):
         by_subset.setdefault(s, []).append(e)
     macro = sum(sum(v) / len(v) for v in by_subset.values()) / len(by_subset)
     macro_rmse = sum(math.sqrt(sum(x * x for x in v) / len(v)) for v in by_subset.values()) / len(by_subset)
-    assert regression.mae_macro(y, pred, valid, subset) == pytest.approx(macro)
-    assert regression.rmse_macro(y, pred, valid, subset) == pytest.approx(macro_rmse)
+    assert value("mae_macro", y, pred, valid, subset) == pytest.approx(macro)
+    assert value("rmse_macro", y, pred, valid, subset) == pytest.approx(macro_rmse)
 
 
 def test_penalty_is_configurable_and_squared():
@@ -62,11 +75,11 @@ def test_penalty_is_configurable_and_squared():
     pred = np.array([np.nan, 5.0])
     valid = np.array([False, True])
     assert regression.abs_errors(y, pred, valid, invalid_abs_error=3.0).tolist() == [3.0, 0.0]
-    assert regression.squared_errors(y, pred, valid).tolist() == [16.0, 0.0]
+    assert (regression.abs_errors(y, pred, valid) ** 2).tolist() == [16.0, 0.0]
 
 
 def test_unclamped_prediction_is_scored_as_is():
-    assert regression.mae([5], [7.5], [True]) == pytest.approx(2.5)
+    assert value("mae_micro", [5], [7.5], [True]) == pytest.approx(2.5)
 
 
 @pytest.mark.parametrize("seed", [3, 4])
@@ -74,8 +87,8 @@ def test_exact_and_within1_count_invalid_as_wrong(seed):
     y, pred, valid, _ = messy_predictions(seed)
     exact = [scorable(p, v) and p == t for t, p, v in zip(y, pred, valid)]
     within = [scorable(p, v) and abs(p - t) <= 1 for t, p, v in zip(y, pred, valid)]
-    assert ordinal.exact_accuracy(y, pred, valid) == pytest.approx(sum(exact) / len(y))
-    assert ordinal.within1_accuracy(y, pred, valid) == pytest.approx(sum(within) / len(y))
+    assert value("exact_acc", y, pred, valid) == pytest.approx(sum(exact) / len(y))
+    assert value("within1_acc", y, pred, valid) == pytest.approx(sum(within) / len(y))
 
 
 def ref_qwk_category(t, p, v) -> int:
@@ -90,7 +103,7 @@ def test_qwk_matches_sklearn_on_penalised_categories(seed):
     y, pred, valid, _ = messy_predictions(seed)
     categories = [ref_qwk_category(t, p, v) for t, p, v in zip(y, pred, valid)]
     expected = cohen_kappa_score(y, categories, labels=[1, 2, 3, 4, 5], weights="quadratic")
-    assert ordinal.quadratic_weighted_kappa(y, pred, valid) == pytest.approx(expected)
+    assert value("qwk", y, pred, valid) == pytest.approx(expected)
 
 
 def test_qwk_rounds_half_up_and_penalises_invalid():
@@ -101,8 +114,8 @@ def test_qwk_rounds_half_up_and_penalises_invalid():
 
 
 def test_qwk_undefined_is_none():
-    assert ordinal.quadratic_weighted_kappa([3, 3], [3.0, 3.0], [True, True]) is None
-    assert ordinal.quadratic_weighted_kappa([], [], []) is None
+    assert value("qwk", [3, 3], [3.0, 3.0], [True, True]) is None
+    assert value("qwk", [], [], []) is None
 
 
 @pytest.mark.parametrize("seed", [8, 9])
@@ -144,13 +157,15 @@ def ref_success_counts(y, pred, valid, threshold):
 def test_success_scores_match_confusion_counts(seed, threshold):
     y, pred, valid, _ = messy_predictions(seed)
     tp, fp, fn, tn = ref_success_counts(y, pred, valid, threshold)
-    scores = success.success_scores(y, pred, valid, threshold)
-    assert scores.precision == pytest.approx(tp / (tp + fp))
-    assert scores.recall == pytest.approx(tp / (tp + fn))
-    assert scores.f1 == pytest.approx(2 * tp / (2 * tp + fp + fn))
-    assert scores.balanced_accuracy == pytest.approx((tp / (tp + fn) + tn / (tn + fp)) / 2)
+    def scored(name):
+        return value(name, y, pred, valid, threshold=threshold)
+
+    assert scored("success_precision") == pytest.approx(tp / (tp + fp))
+    assert scored("success_recall") == pytest.approx(tp / (tp + fn))
+    assert scored("success_f1") == pytest.approx(2 * tp / (2 * tp + fp + fn))
+    assert scored("success_balanced_acc") == pytest.approx((tp / (tp + fn) + tn / (tn + fp)) / 2)
     near = [(scorable(p, v) and p >= threshold) for t, p, v in zip(y, pred, valid) if t == 4]
-    assert success.near_miss_fpr(y, pred, valid, threshold) == pytest.approx(sum(near) / len(near))
+    assert scored("near_miss_fpr") == pytest.approx(sum(near) / len(near))
 
 
 def test_invalid_answer_is_never_a_predicted_success():
@@ -158,12 +173,12 @@ def test_invalid_answer_is_never_a_predicted_success():
 
 
 def test_success_undefined_cases_are_none():
-    all_success = success.success_scores([5, 5, 5], [5.0, 3.0, np.nan], [True, True, False])
-    assert all_success.recall == pytest.approx(1 / 3)
-    assert all_success.balanced_accuracy is None
-    nothing_called = success.success_scores([5, 1], [3.0, 3.0], [True, True])
-    assert nothing_called.precision is None and nothing_called.f1 == 0.0
-    assert success.near_miss_fpr([5, 1], [5.0, 1.0], [True, True]) is None
+    all_success = ([5, 5, 5], [5.0, 3.0, np.nan], [True, True, False])
+    assert value("success_recall", *all_success) == pytest.approx(1 / 3)
+    assert value("success_balanced_acc", *all_success) is None
+    nothing_called = ([5, 1], [3.0, 3.0], [True, True])
+    assert value("success_precision", *nothing_called) is None and value("success_f1", *nothing_called) == 0.0
+    assert value("near_miss_fpr", [5, 1], [5.0, 1.0], [True, True]) is None
     assert success.success_auroc([5, 5], [5.0, 1.0], [True, True]) is None
     assert success.success_auroc([1, 2], [5.0, 1.0], [True, True]) is None
 

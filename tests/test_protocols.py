@@ -78,11 +78,11 @@ def test_progress_parse_and_item_stats_table(tmp_path):
     task = load_task(str(root))
     assert task.spec.protocol == "progress" and task.spec.prompt == "helm-progress-v1"
     report = score_records(task, _records([r["item_id"] for r in rows], [raw for raw, *_ in PROGRESS]))
-    assert report.overall["mae"].value == pytest.approx(np.mean([row[3] for row in PROGRESS]))
-    assert report.overall["mae_strict"].value == pytest.approx(np.mean([row[5] for row in PROGRESS]))
-    assert report.overall["exact_match"].value == pytest.approx(np.mean([row[4] for row in PROGRESS]))
+    assert report.overall["progress_mae"].value == pytest.approx(np.mean([row[3] for row in PROGRESS]))
+    assert report.overall["progress_mae_strict"].value == pytest.approx(np.mean([row[5] for row in PROGRESS]))
+    assert report.overall["progress_exact_match"].value == pytest.approx(np.mean([row[4] for row in PROGRESS]))
     assert report.counts["invalid"] == 5
-    assert report.notes["invalid_reasons"] == {"empty answer": 1, "no number after ANSWER: nor at the start": 4}
+    assert report.notes["invalid_by_reason"] == {"empty": 1, "no score found": 4}
 
 
 # (raw output, gold, parsed by HELM's preference rule, exact match)
@@ -115,12 +115,12 @@ def test_preference_parse_and_exact_match_table(tmp_path):
     root.mkdir()
     (root / "metadata.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     task = load_task(str(root))
-    assert (task.spec.protocol, task.spec.parser, task.spec.headline) == ("preference", "helm-preference", "accuracy")
+    assert (task.spec.protocol, task.spec.parser, task.spec.headline) == ("preference", "helm-preference", "preference_accuracy")
     report = score_records(task, _records([r["item_id"] for r in rows], [raw for raw, *_ in PREFERENCE]))
-    assert report.overall["accuracy"].value == pytest.approx(np.mean([m for *_, m in PREFERENCE]))
+    assert report.overall["preference_accuracy"].value == pytest.approx(np.mean([m for *_, m in PREFERENCE]))
     assert report.counts["invalid"] == 7
-    assert report.notes["invalid_reasons"] == {
-        "empty answer": 1, "no ANSWER: and the text is not exactly A, B or tie": 3,
+    assert report.notes["invalid_by_reason"] == {
+        "empty": 1, "no ANSWER: and the text is not exactly A, B or tie": 3,
         "text after ANSWER: is not exactly A, B or tie": 3}
 
 
@@ -144,7 +144,7 @@ def test_swap_asks_b_then_a_and_reports_order_consistency(tmp_path):
     assert report.overall["order_consistency"].value == pytest.approx(2 / 4)
     assert report.overall["a_share"].value == pytest.approx(3 / 5)  # A answers among the 5 A/B answers
     # Right: pair0 both orders, pair1#swap (gold A there), pair2 both, pair3#swap; wrong: pair1, pair3.
-    assert report.overall["accuracy"].value == pytest.approx(6 / 8)
+    assert report.overall["preference_accuracy"].value == pytest.approx(6 / 8)
 
 
 def test_content_plans_follow_helm_order(tmp_path):
@@ -199,7 +199,7 @@ def test_missing_preference_video_fails_that_item_and_the_run_goes_on(tmp_path):
     assert "pair1: " in process.stderr and "b_wrist.mp4: video file not found" in process.stderr
     results = json.loads((tmp_path / "run" / "results.json").read_text())
     assert results["counts"] == {**results["counts"], "items": 3, "errors": 1}
-    assert results["notes"]["invalid_reasons"]["error (no answer obtained)"] == 1
-    assert results["headline"] == "accuracy" and results["headline_direction"] == "higher"
+    assert results["notes"]["invalid_by_reason"]["error"] == 1
+    assert results["headline"] == "preference_accuracy" and results["headline_direction"] == "higher"
     lines = [json.loads(line) for line in (tmp_path / "run" / "predictions.jsonl").read_text().splitlines()]
     assert sorted(r["item_id"] for r in lines) == ["pair0", "pair1", "pair2"]

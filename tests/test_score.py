@@ -49,7 +49,7 @@ def test_bad_predictions_files(small_dataset, run_dir, tmp_path):
                           f"{duplicate}:21", "duplicate item_id")
     missing = tmp_path / "missing.jsonl"
     missing.write_text("\n".join(lines[:-2]) + "\n")
-    assert_one_line_error(rrbench("score", str(missing), "--task", str(small_dataset)), "2 item(s) missing")
+    assert_one_line_error(rrbench("score", str(missing), "--task", str(small_dataset)), "2 item(s) of task", "have no prediction")
     assert rrbench("score", str(missing), "--task", str(small_dataset), "--partial").returncode == 0
     garbled = tmp_path / "garbled.jsonl"
     garbled.write_text(lines[0] + "\n{\"item_id\": \"x\"}\n")

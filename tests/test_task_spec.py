@@ -1,6 +1,5 @@
 """Task YAML loading, task resolution and fingerprints."""
 
-import os
 import shutil
 
 import pytest
@@ -40,7 +39,9 @@ def test_fps_sampling(tmp_path):
 
 @pytest.mark.parametrize("text,needle", [
     ("name: [unclosed", "malformed YAML"),
-    (GOOD.replace("[regression, ordinal]", "[regression, ordinl]"), "unknown metric 'ordinl'. Did you mean 'ordinal'?"),
+    (GOOD.replace("[regression, ordinal]", "[regression, ordinl]"),
+     "unknown metric group 'ordinl'. Did you mean 'ordinal'?"),
+    (GOOD + "headline: mae_macr\n", "unknown headline metric 'mae_macr'. Did you mean 'mae_macro'"),
     (GOOD + "prompt: roboreward-v9\n", "unknown prompt 'roboreward-v9'"),
     (GOOD + "parser: regex\n", "unknown parser 'regex'"),
     (GOOD + "frame: {num_frames: 3}\n", "unknown key 'frame'. Did you mean 'frames'?"),

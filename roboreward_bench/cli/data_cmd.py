@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from roboreward_bench.data.items import LABELS, Item
+from roboreward_bench.data.items import Item
+from roboreward_bench.rubric import LABELS
 
 GENERATOR = "rrb-sim"
 _SHOWN = 30

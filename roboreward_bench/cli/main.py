@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "merge": "roboreward_bench.cli.score_cmd:merge_command",
     "tasks": "roboreward_bench.cli.tasks_cmd:tasks_command",
     "models": "roboreward_bench.cli.models_cmd:models_command",
+    "metrics": "roboreward_bench.cli.metrics_cmd:metrics_command",
     "data": "roboreward_bench.cli.data_cmd:data_group",
     "submit": "roboreward_bench.cli.leaderboard_cmd:submit_command",
     "validate": "roboreward_bench.cli.leaderboard_cmd:validate_command",

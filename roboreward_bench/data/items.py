@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, Mapping
 
 ITEM_KINDS = ("full", "clip", "counterfactual")
-LABELS = (1, 2, 3, 4, 5)
 PREFERENCE_LABELS = ("A", "B", "tie")
 
 
@@ -55,3 +54,12 @@ class Item:
     frame_labels: tuple[int, ...] | None = None
     videos: tuple[VideoRef, ...] = ()
     metadata: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+
+MISSING_VALUE = "unknown"  # an item without the asked-for column, wherever items are grouped by one
+
+
+def column_value(item: Item, key: str) -> str:
+    """The item's value of ``key`` as text: an Item field or a metadata column (:data:`MISSING_VALUE` if absent)."""
+    value: Any = getattr(item, key, None) if key in Item.__dataclass_fields__ else item.metadata.get(key)
+    return MISSING_VALUE if value is None else str(value)

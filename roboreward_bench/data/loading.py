@@ -12,10 +12,10 @@ from roboreward_bench.data.local import METADATA_FILE, load_local_dataset
 from roboreward_bench.data.local_multi import swapped
 from roboreward_bench.data.subsets import canonical_subsets
 from roboreward_bench.errors import DataError
+from roboreward_bench.data.manifest import MANIFEST_FILE
 from roboreward_bench.tasks.registry import resolve_spec
 from roboreward_bench.tasks.spec import TaskSpec
 
-MANIFEST_FILE = "SHA256SUMS"
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from roboreward_bench.data.items import ITEM_KINDS, LABELS, Item
+from roboreward_bench.data.items import ITEM_KINDS, Item
+from roboreward_bench.rubric import LABELS
 from roboreward_bench.data.local_multi import item_from_multi_row
 from roboreward_bench.errors import DataError
 from roboreward_bench.tasks.spec import LABEL_COLUMNS, METADATA_FILE

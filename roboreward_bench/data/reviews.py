@@ -23,7 +23,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from roboreward_bench.data.items import LABELS, Item
+from roboreward_bench.data.items import Item
+from roboreward_bench.rubric import LABELS
 from roboreward_bench.errors import DataError
 
 REVIEWS_FILE = "reviews.jsonl"

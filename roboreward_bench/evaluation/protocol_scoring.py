@@ -14,8 +14,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from roboreward_bench.answer_rules import invalid_reason, preference_match
+from roboreward_bench.answer_rules import preference_match
 from roboreward_bench.data.items import Item
+from roboreward_bench.evaluation.rows import Answer, read_answer
 from roboreward_bench.metrics._inputs import encode
 from roboreward_bench.metrics.types import MetricReport, MetricValue
 from roboreward_bench.parsing import get_parser
@@ -23,19 +24,21 @@ from roboreward_bench.results.predictions import PredictionRecord
 from roboreward_bench.tasks.spec import TaskSpec
 
 
-def parsed_values(spec: TaskSpec, items: Sequence[Item], records: Sequence[PredictionRecord]) -> list[Any]:
-    """Each item's parsed answer (None when invalid or errored), records aligned to items by id."""
+def read_answers(spec: TaskSpec, items: Sequence[Item], records: Sequence[PredictionRecord]) -> list[Answer]:
+    """Each item's reading by the task's parser (value, or None and the reason), records aligned by id."""
     parse = get_parser(spec.parser)
     by_id = {r.item_id: r for r in records}
-    return [None if by_id[i.item_id].error is not None else parse(by_id[i.item_id].raw_text).value for i in items]
+    return [read_answer(by_id[i.item_id].raw_text, by_id[i.item_id].error, parse) for i in items]
+
+
+def parsed_values(spec: TaskSpec, items: Sequence[Item], records: Sequence[PredictionRecord]) -> list[Any]:
+    """Each item's parsed answer (None when invalid or errored)."""
+    return [answer.parsed for answer in read_answers(spec, items, records)]
 
 
 def invalid_reasons(spec: TaskSpec, items: Sequence[Item], records: Sequence[PredictionRecord]) -> dict[str, int]:
     """Count of invalid or errored items by reason."""
-    by_id = {r.item_id: r for r in records}
-    values = parsed_values(spec, items, records)
-    reasons = Counter(invalid_reason(spec.parser, by_id[item.item_id].raw_text, by_id[item.item_id].error is not None)
-                      for item, value in zip(items, values) if value is None)
+    reasons = Counter(a.invalid_reason for a in read_answers(spec, items, records) if a.invalid_reason is not None)
     return dict(sorted(reasons.items()))
 
 
@@ -53,13 +56,22 @@ def cluster_ci(values: np.ndarray, clusters: np.ndarray, resamples: int, seed: i
     return float(low), float(high)
 
 
-def _report(spec: TaskSpec, items: Sequence[Item], values: dict[str, float | None], per_item: dict[str, np.ndarray],
+def _report(spec: TaskSpec, items: Sequence[Item], cols: dict[str, Any], ci_columns: dict[str, str],
             valid: np.ndarray, errored: np.ndarray, notes: dict[str, Any],
             per_subset_row: Callable[[np.ndarray], dict[str, float | None]]) -> MetricReport:
+    """Every catalogue metric of the protocol from ``cols``; those named in ``ci_columns`` (a mean of
+    that per-item column) get a 95% episode-bootstrap CI."""
+    from roboreward_bench.metrics.catalogue import metrics_of
+
     episodes = np.array([item.episode_id for item in items], dtype=object)
     subsets = np.array([item.subset for item in items], dtype=object)
-    values = {**values, "invalid_rate": float((~valid).mean()) if len(items) else None,
-              "error_rate": float(errored.mean()) if len(items) else None}
+    values: dict[str, float | None] = {m.name: m.function(cols) for m in metrics_of((spec.protocol,), spec.protocol)}
+    values = {name: value for name, value in values.items() if not (name in ("order_consistency", "a_share")
+                                                                     and cols.get("consistency") is None)}
+    values.update(invalid_rate=float((~valid).mean()) if len(items) else None,
+                  error_rate=float(errored.mean()) if len(items) else None)
+    per_item = {name: np.asarray(cols[column], dtype=float) for name, column in ci_columns.items()}
+    per_item.update(invalid_rate=(~valid).astype(float), error_rate=errored.astype(float))
     boot = spec.bootstrap
     overall = {name: MetricValue(value, *(cluster_ci(per_item[name], episodes, boot.resamples, boot.seed)
                                           if name in per_item else (None, None)))
@@ -88,20 +100,21 @@ def score_progress(spec: TaskSpec, items: Sequence[Item], records: Sequence[Pred
     errored = np.array([by_id[item.item_id].error is not None for item in items], dtype=bool)
     helm = progress.item_stats(y_true, y_pred, valid, spec.invalid_rule.abs_error)
     strict = progress.item_stats(y_true, y_pred, valid, progress.STRICT_INVALID_ABS_ERROR)
-    rho, r = progress.spearman(y_true, y_pred, valid), progress.pearson(y_true, y_pred, valid)
-    voc = progress.clip_voc(y_pred, valid, [i.episode_id for i in items], [i.metadata.get("clip_index") for i in items])
-    per_item = {"mae": helm.abs_error, "mae_strict": strict.abs_error, "exact_match": helm.exact_match,
-                "mse": helm.squared_error, "mse_strict": strict.squared_error}
-    values = {name: float(v.mean()) if v.size else None for name, v in per_item.items()}
-    values.update(spearman=rho.value, pearson=r.value, voc=voc.value)
+    cols = {"abs": helm.abs_error, "abs_strict": strict.abs_error, "squared": helm.squared_error,
+            "exact": helm.exact_match, "y_true": y_true, "y_pred": y_pred, "valid": valid,
+            "episode": [i.episode_id for i in items], "clip_index": [i.metadata.get("clip_index") for i in items]}
+    ci_columns = {"progress_mae": "abs", "progress_mae_strict": "abs_strict", "progress_mse": "squared",
+                  "progress_exact_match": "exact"}
+    voc = progress.clip_voc(y_pred, valid, cols["episode"], cols["clip_index"])
     notes = {"invalid_abs_error": spec.invalid_rule.abs_error, "strict_invalid_abs_error": progress.STRICT_INVALID_ABS_ERROR,
-             "unit": "percentage points", "correlations_excluded": rho.excluded, "voc_episodes": voc.episodes,
-             "invalid_reasons": invalid_reasons(spec, items, records)}
+             "unit": "percentage points", "correlations_excluded": int((~valid).sum()), "voc_episodes": voc.episodes,
+             "invalid_by_reason": invalid_reasons(spec, items, records)}
 
     def subset_row(mask: np.ndarray) -> dict[str, float | None]:
-        return {"mae": float(helm.abs_error[mask].mean()), "mae_strict": float(strict.abs_error[mask].mean())}
+        return {"progress_mae": float(helm.abs_error[mask].mean()),
+                "progress_mae_strict": float(strict.abs_error[mask].mean())}
 
-    return _report(spec, items, values, per_item, valid, errored, notes, subset_row)
+    return _report(spec, items, cols, ci_columns, valid, errored, notes, subset_row)
 
 
 def score_preference(spec: TaskSpec, items: Sequence[Item], records: Sequence[PredictionRecord]) -> MetricReport:
@@ -114,20 +127,19 @@ def score_preference(spec: TaskSpec, items: Sequence[Item], records: Sequence[Pr
     valid = np.array([v is not None for v in parsed], dtype=bool)
     errored = np.array([by_id[item.item_id].error is not None for item in items], dtype=bool)
     gold = np.array([str(item.label) for item in items], dtype=object)
-    decisive = gold != "tie"
-    values: dict[str, float | None] = {"accuracy": preference.accuracy(matches),
-                                       "accuracy_decisive_pairs": preference.accuracy(matches[decisive]),
-                                       "accuracy_tie_pairs": preference.accuracy(matches[~decisive])}
+    cols: dict[str, Any] = {"match": matches, "decisive": gold != "tie", "consistency": None}
     notes: dict[str, Any] = {"gold_labels": preference.label_counts(list(gold)),
                              "predicted_labels": preference.label_counts(parsed),
-                             "invalid_reasons": invalid_reasons(spec, items, records)}
+                             "invalid_by_reason": invalid_reasons(spec, items, records)}
     if spec.swap:
-        consistency = preference.order_consistency([i.item_id for i in items], parsed,
-                                                   [i.metadata.get("swap_of") for i in items])
-        values.update(order_consistency=consistency.value, a_share=consistency.a_share)
-        notes["swapped_pairs"] = consistency.pairs
+        cols["consistency"] = preference.order_consistency([i.item_id for i in items], parsed,
+                                                           [i.metadata.get("swap_of") for i in items])
+        notes["swapped_pairs"] = cols["consistency"].pairs
 
     def subset_row(mask: np.ndarray) -> dict[str, float | None]:
-        return {"accuracy": float(matches[mask].mean())}
+        return {"preference_accuracy": float(matches[mask].mean())}
 
-    return _report(spec, items, values, {"accuracy": matches}, valid, errored, notes, subset_row)
+    return _report(spec, items, cols, {"preference_accuracy": "match"}, valid, errored, notes, subset_row)
+
+
+SCORERS = {"progress": score_progress, "preference": score_preference}

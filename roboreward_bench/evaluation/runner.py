@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from roboreward_bench.data.items import Item
 from roboreward_bench.errors import RRBenchError
+from roboreward_bench.evaluation.rows import read_answer
 from roboreward_bench.evaluation.selection import select_items
 from roboreward_bench.frames.sampler import FrameSampler, VideoError
 from roboreward_bench.models.base import FatalModelError, ModelContext, Response, RewardModel
@@ -122,7 +123,7 @@ def prefetched(work: Iterator[WorkItem], depth: int = 8) -> Iterator[WorkItem]:
 
 def to_record(response: Response, parse: Callable[[str], Any]) -> PredictionRecord:
     """A model response as a predictions.jsonl line."""
-    parsed = None if response.error is not None else parse(response.raw_text).value
+    parsed = read_answer(response.raw_text, response.error, parse).parsed
     return PredictionRecord(
         item_id=response.item_id, raw_text=response.raw_text, parsed=parsed, valid=parsed is not None,
         error=response.error, latency_s=round(response.latency_s, 6), score_probs=response.score_probs,

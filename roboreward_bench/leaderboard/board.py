@@ -16,7 +16,7 @@ from roboreward_bench.leaderboard.catalog import TaskCatalog
 from roboreward_bench.leaderboard.charts import ChartData
 from roboreward_bench.leaderboard.schema import ReportedSubmission, Submission, VerifiedSubmission
 from roboreward_bench.leaderboard.validate import CheckedSubmission
-from roboreward_bench.metrics.episode_stats import LOWER_IS_BETTER
+from roboreward_bench.metrics.catalogue import metric
 from roboreward_bench.metrics.types import MetricValue
 from roboreward_bench.metrics.winrate import mean_win_rate
 from roboreward_bench.tasks.spec import TaskSpec
@@ -118,7 +118,7 @@ def rank_rows(rows: Iterable[BoardRow], headline: str, include_reported: bool = 
     rows = list(rows)
     pool = [r for r in rows if include_reported or not r.reported]
     rates = mean_win_rate({r.slug: {s: v.get("mae") for s, v in r.per_subset.items()} for r in pool})
-    lower = headline in LOWER_IS_BETTER
+    lower = not metric(headline).higher_is_better
 
     def order(row: BoardRow) -> tuple[int, float, str]:
         value = row.value(headline)

@@ -15,8 +15,8 @@ import numpy as np
 from markupsafe import Markup
 
 from roboreward_bench.metrics.types import ScoringInput
+from roboreward_bench.rubric import LABELS
 
-LABELS = (1, 2, 3, 4, 5)
 COLUMNS = ("1", "2", "3", "4", "5", "other", "invalid")
 HEAT_LEVELS = 10
 

@@ -9,13 +9,11 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from roboreward_bench.errors import PredictionsError
 from roboreward_bench.leaderboard.safety import load_json
 from roboreward_bench.leaderboard.schema import VerifiedSubmission
 from roboreward_bench.metrics.types import MetricReport
 from roboreward_bench.parsing import get_parser
-from roboreward_bench.results.predictions import PredictionRecord, record_from_row
-from roboreward_bench.data.loading import LoadedTask
+from roboreward_bench.results.predictions import PredictionRecord
 from roboreward_bench.tasks.spec import TaskSpec
 
 MAX_PROBLEMS_PER_FILE = 20
@@ -29,54 +27,6 @@ def capped(problems: list[str], where: str) -> list[str]:
         return problems
     rest = len(problems) - MAX_PROBLEMS_PER_FILE
     return problems[:MAX_PROBLEMS_PER_FILE] + [f"{where}: … and {rest} more problems like these"]
-
-
-def read_records(text: str, where: str) -> tuple[list[PredictionRecord], list[str]]:
-    """Parse predictions.jsonl text; duplicate ids and malformed lines are problems."""
-    records: list[PredictionRecord] = []
-    problems: list[str] = []
-    first_line: dict[str, int] = {}
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        row, problem = load_json(line, f"{where}:{number}")
-        if problem:
-            problems.append(problem.replace(f"{where}:{number}:1:", f"{where}:{number}:"))
-            continue
-        try:
-            record = record_from_row(row, f"{where}:{number}")
-        except PredictionsError as exc:
-            problems.append(str(exc))
-            continue
-        if record.item_id in first_line:
-            problems.append(f"{where}:{number}: duplicate item_id {record.item_id!r} "
-                            f"(first on line {first_line[record.item_id]})")
-            continue
-        first_line[record.item_id] = number
-        records.append(record)
-    if not records and not problems:
-        problems.append(f"{where}: no predictions")
-    return records, capped(problems, where)
-
-
-def _preview(ids: Sequence[str], limit: int = 3) -> str:
-    shown = ", ".join(repr(i) for i in ids[:limit])
-    return shown + (f", … +{len(ids) - limit} more" if len(ids) > limit else "")
-
-
-def coverage_problems(task: LoadedTask, records: Sequence[PredictionRecord], where: str) -> list[str]:
-    """Every item of the task exactly once, nothing else (duplicates are caught while reading)."""
-    wanted = [item.item_id for item in task.items]
-    have = {record.item_id for record in records}
-    missing = [i for i in wanted if i not in have]
-    extra = sorted(have - set(wanted))
-    problems = []
-    if missing:
-        problems.append(f"{where}: {len(missing)} item(s) of task {task.spec.name!r} have no prediction "
-                        f"({_preview(missing)})")
-    if extra:
-        problems.append(f"{where}: {len(extra)} item id(s) are not in task {task.spec.name!r} ({_preview(extra)})")
-    return problems
 
 
 def domain_problems(spec: TaskSpec, records: Sequence[PredictionRecord], where: str) -> list[str]:

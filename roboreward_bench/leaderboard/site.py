@@ -23,18 +23,10 @@ from roboreward_bench.errors import RRBenchError
 from roboreward_bench.leaderboard import charts, tables
 from roboreward_bench.leaderboard.board import SIZE_BUCKETS, BoardRow, TaskBoard
 from roboreward_bench.leaderboard.citation import RRBENCH_BIBTEX
-from roboreward_bench.metrics.episode_stats import LOWER_IS_BETTER
-from roboreward_bench.results.tables import HEADLINE_METRICS
+from roboreward_bench.metrics.catalogue import catalogue
 
 MARKER = ".rrbench-site"
 ASSETS = ("site.css", "site.js")
-MODEL_PAGE_METRICS = ("mae_macro", "mae_micro", "rmse_macro", "exact_acc", "within1_acc", "qwk", "spearman",
-                      "kendall_tau_b", "pairwise_acc", "success_precision", "success_recall", "success_f1",
-                      "success_balanced_acc", "near_miss_fpr", "success_auroc", "voc", "best_of_n",
-                      "invalid_rate", "error_rate")
-METRIC_LABELS = {**dict(HEADLINE_METRICS), "rmse_micro": "RMSE (micro)", "success_precision": "success precision",
-                 "success_recall": "success recall", "success_balanced_acc": "success balanced acc"}
-
 
 @dataclass(frozen=True)
 class SiteSummary:
@@ -52,9 +44,9 @@ def _environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = lambda v, digits=3: "–" if v is None else f"{v:.{digits}f}"
     env.filters["sortkey"] = lambda v: "" if v is None else repr(float(v))
-    env.globals.update(version=__version__, size_buckets=SIZE_BUCKETS, columns=tables.TABLE_COLUMNS,
-                       metric_labels=METRIC_LABELS,
-                       lower_is_better=LOWER_IS_BETTER | {"rank"})
+    env.globals.update(version=__version__, size_buckets=SIZE_BUCKETS, columns=tables.table_columns(),
+                       metric_labels={m.name: m.label for m in catalogue()},
+                       lower_is_better={m.name for m in catalogue() if not m.higher_is_better} | {"rank"})
     return env
 
 
@@ -113,7 +105,7 @@ def build_site(boards: list[TaskBoard], out: Path, built_at: str | None = None) 
             path = out / model_page_path(board, row)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(template.render(root="../../", board=board, row=row, charts=_model_charts(board, row),
-                                            metric_names=MODEL_PAGE_METRICS, **common), encoding="utf-8")
+                                            metric_names=[m.name for m in catalogue()], **common), encoding="utf-8")
             pages += 1
     heatmaps = {board.name: heatmap(board) for board in boards}
     index = env.get_template("index.html.j2").render(root="", heatmaps=heatmaps, page_path=model_page_path,

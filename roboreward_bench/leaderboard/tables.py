@@ -17,13 +17,17 @@ from tabulate import tabulate
 from roboreward_bench import __version__
 from roboreward_bench.leaderboard.board import BoardRow, TaskBoard
 from roboreward_bench.leaderboard.schema import ReportedSubmission
+from roboreward_bench.metrics.catalogue import summary_metrics
 
-# (metric key, short label) in table order; "win_rate" is computed across rows, not per row.
-TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("mae_macro", "Macro MAE"), ("win_rate", "Win rate"), ("exact_acc", "Exact acc."),
-    ("within1_acc", "Within-1 acc."), ("qwk", "QWK"), ("pairwise_acc", "Pairwise acc."),
-    ("success_f1", "Success F1"), ("near_miss_fpr", "Near-miss FPR"), ("invalid_rate", "Invalid rate"),
-)
+WIN_RATE = ("win_rate", "win rate")  # computed across rows, not per row
+
+
+def table_columns() -> tuple[tuple[str, str], ...]:
+    """(metric key, label) in table order: the catalogue's summary metrics, win rate after the first."""
+    summary = [(m.name, m.label) for m in summary_metrics()]
+    return tuple(summary[:1] + [WIN_RATE] + summary[1:])
+
+
 FORMATS = ("latex", "markdown", "csv", "json")
 REPORTED_MARK = "†"
 NON_STANDARD_MARK = "*"
@@ -77,7 +81,7 @@ def flat_rows(board: TaskBoard) -> list[dict[str, Any]]:
             "parameters_b": model.parameters_b, "non_standard": row.non_standard, "submission": row.slug,
             "win_rate": row.win_rate,
         }
-        for key, _ in TABLE_COLUMNS:
+        for key, _ in table_columns():
             if key == "win_rate":
                 continue
             metric = row.metrics.get(key)
@@ -117,9 +121,9 @@ def to_json(board: TaskBoard) -> str:
 
 
 def to_markdown(board: TaskBoard) -> str:
-    headers = ["Rank", "Model", "Organisation"] + [label for _, label in TABLE_COLUMNS]
+    headers = ["Rank", "Model", "Organisation"] + [label for _, label in table_columns()]
     rows = [[row.rank or "–", _md(_marked_name(row)), _md(row.meta.model.organisation)]
-            + [cell(row, key) for key, _ in TABLE_COLUMNS] for row in board.rows]
+            + [cell(row, key) for key, _ in table_columns()] for row in board.rows]
     return tabulate(rows, headers=headers, tablefmt="github", disable_numparse=True) + "\n\n" + _md(footnote(board)) + "\n"
 
 
@@ -138,13 +142,13 @@ def latex_escape(text: str) -> str:
 
 def to_latex(board: TaskBoard) -> str:
     """A booktabs table; values with CIs in a smaller font under each value."""
-    headers = ["Rank", "Model"] + [label for _, label in TABLE_COLUMNS]
+    headers = ["Rank", "Model"] + [label for _, label in table_columns()]
     lines = [r"% " + latex_escape(footnote(board)).replace("\n", " "), r"\begin{table}[t]", r"\centering",
-             r"\small", r"\begin{tabular}{rl" + "c" * len(TABLE_COLUMNS) + "}", r"\toprule",
+             r"\small", r"\begin{tabular}{rl" + "c" * len(table_columns()) + "}", r"\toprule",
              " & ".join(latex_escape(h) for h in headers) + r" \\", r"\midrule"]
     for row in board.rows:
         cells = [str(row.rank or "--"), latex_escape(_marked_name(row))]
-        for key, _ in TABLE_COLUMNS:
+        for key, _ in table_columns():
             value = cell(row, key, with_ci=False)
             metric = row.metrics.get(key)
             if metric is not None and metric.ci_low is not None and metric.ci_high is not None:

@@ -17,7 +17,8 @@ from itertools import repeat
 from pathlib import Path
 
 from roboreward_bench.errors import RRBenchError
-from roboreward_bench.evaluation.scoring import metric_options, scoring_input
+from roboreward_bench.evaluation.rows import scored_rows, scoring_input
+from roboreward_bench.evaluation.scoring import score_rows
 from roboreward_bench.leaderboard import checks
 from roboreward_bench.leaderboard.catalog import TaskCatalog
 from roboreward_bench.leaderboard.charts import ChartData
@@ -26,12 +27,9 @@ from roboreward_bench.leaderboard.safety import (PREDICTIONS_FILE, RESULTS_FILE,
                                                  decode_text, load_yaml, read_folder)
 from roboreward_bench.leaderboard.schema import ReportedSubmission, Submission, VerifiedSubmission, parse_submission
 from roboreward_bench.metrics.types import MetricReport
-from roboreward_bench.results.tables import HEADLINE_METRICS
+from roboreward_bench.results.predictions import coverage_problems, parse_predictions
+from roboreward_bench.metrics.catalogue import catalogue
 from roboreward_bench.data.loading import LoadedTask
-
-# What a reported row may state: the suite's overall metric names.
-KNOWN_METRICS = tuple(dict.fromkeys([name for name, _ in HEADLINE_METRICS] + [
-    "rmse_micro", "success_precision", "success_recall", "success_balanced_acc"]))
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,15 +155,18 @@ def _reported_problems(folder: Path, meta: ReportedSubmission, files: dict[str, 
 
 
 def _reported_value_problem(name: str, value: float) -> str | None:
-    if name not in KNOWN_METRICS and name not in ("mae", "rmse"):
-        return f"unknown metric; known: {', '.join(KNOWN_METRICS)}"
+    """What is wrong with a stated metric value: its name must be in the catalogue (or be a
+    per-subset column of a catalogue metric) and its value inside the metric's range."""
+    ranges = {m.name: m.range for m in catalogue()}
+    ranges.update({m.subset_column: m.range for m in catalogue() if m.subset_column})
+    if name not in ranges:
+        return f"unknown metric; known: {', '.join(ranges)}"
     if not math.isfinite(value):
         return "must be a finite number"
-    if name.startswith(("mae", "rmse")):
-        return None if value >= 0 else "must be ≥ 0"
-    if name in ("qwk", "spearman", "kendall_tau_b", "voc"):
-        return None if -1 <= value <= 1 else "must be between -1 and 1"
-    return None if 0 <= value <= 1 else "must be between 0 and 1"
+    low, high = ranges[name]
+    if high is None:
+        return None if low is None or value >= low else f"must be ≥ {low:g}"
+    return None if (low is None or value >= low) and value <= high else f"must be between {low:g} and {high:g}"
 
 
 def _verified(folder: Path, meta: VerifiedSubmission, files: dict[str, bytes], catalog: TaskCatalog,
@@ -203,23 +204,21 @@ def _rescore(folder: Path, meta: VerifiedSubmission, files: dict[str, bytes],
     text, problem = decode_text(files[PREDICTIONS_FILE], predictions)
     if problem:
         return [problem], None
-    records, found = checks.read_records(text, str(predictions))
+    records, found = parse_predictions(text, str(predictions))
     if found:  # unreadable lines would also show up as missing items: report only the cause
-        return found, None
-    problems = checks.coverage_problems(task, records, str(predictions))
+        return checks.capped(found, str(predictions)), None
+    problems = coverage_problems([item.item_id for item in task.items], records, str(predictions), task.spec.name)
     problems.extend(checks.domain_problems(task.spec, records, str(predictions)))
     if problems:
         return problems, None
-    from roboreward_bench.metrics.suite import score
-
     # Every record now equals what the task's parser reads from its raw_text, so there is no need to parse twice.
-    inputs = scoring_input(task.spec, task.items, records, reparse=False)
-    report = score(inputs, metric_options(task.spec))
+    rows = scored_rows(task.spec, task.items, records, reparse=False)
+    report = score_rows(task.spec, rows)
     if RESULTS_FILE in files:
         text, problem = decode_text(files[RESULTS_FILE], folder / RESULTS_FILE)
         problems.extend([problem] if problem else checks.results_problems(text, meta, report,
                                                                          str(folder / RESULTS_FILE)))
-    return problems, Rescored(report, ChartData.from_inputs(inputs))
+    return problems, Rescored(report, ChartData.from_inputs(scoring_input(rows)))
 
 
 _PARALLEL_FROM = 8  # below this many folders, worker start-up costs more than it saves

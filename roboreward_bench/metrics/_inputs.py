@@ -7,10 +7,9 @@ from dataclasses import replace
 
 import numpy as np
 
+from roboreward_bench.rubric import LABELS
 from roboreward_bench.errors import RRBenchError
 from roboreward_bench.metrics.types import ScoringInput
-
-LABELS = (1, 2, 3, 4, 5)
 
 
 def usable(y_pred: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -50,7 +49,8 @@ def prepare(inputs: ScoringInput) -> ScoringInput:
     n = len(inputs.y_true)
     arrays = {"y_pred": inputs.y_pred, "valid": inputs.valid, "errored": inputs.errored,
               "subset": inputs.subset, "episode_id": inputs.episode_id, "group_id": inputs.group_id,
-              "clip_end": inputs.clip_end, "kind": inputs.kind, "score_probs": inputs.score_probs}
+              "clip_end": inputs.clip_end, "kind": inputs.kind, "score_probs": inputs.score_probs,
+              "cluster": inputs.cluster}
     for name, array in arrays.items():
         if array is not None and len(array) != n:
             raise RRBenchError(
@@ -71,5 +71,5 @@ def prepare(inputs: ScoringInput) -> ScoringInput:
     return replace(
         inputs, y_true=y_true.astype(np.int64), y_pred=np.where(valid, y_pred, np.nan), valid=valid,
         errored=errored, subset=np.asarray(inputs.subset), episode_id=np.asarray(inputs.episode_id),
-        score_probs=probs,
+        score_probs=probs, cluster=np.asarray(inputs.episode_id if inputs.cluster is None else inputs.cluster),
     )

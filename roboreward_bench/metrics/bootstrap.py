@@ -1,11 +1,12 @@
-"""Episode-clustered bootstrap: 95% CIs and paired comparisons.
+"""Cluster bootstrap: 95% CIs and paired comparisons.
 
-The items of one video are not independent, so a resample draws whole
-episodes: ``n_episodes`` of them with replacement. Resample b is a row of
-episode multiplicities; its metric totals are that row times the
-per-episode statistics matrix (:mod:`episode_stats`), so all resamples cost
-a few matrix products. The seed fixes the draws: the same seed, episode
-count and resample count always give the same multiplicity matrix.
+The items of one video (or one initial state) are not independent, so a
+resample draws whole clusters: ``n_clusters`` of them with replacement.
+Resample b is a row of cluster multiplicities; its totals are that row times
+the per-cluster statistics matrix (:mod:`clusters`), and every CI metric's
+formula turns them into values, so all resamples cost a few matrix products.
+The seed fixes the draws: the same seed, cluster count and resample count
+always give the same multiplicity matrix.
 """
 
 from __future__ import annotations
@@ -16,40 +17,40 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from roboreward_bench.errors import RRBenchError, did_you_mean
-from roboreward_bench.metrics._inputs import as_float, prepare
-from roboreward_bench.metrics.episode_stats import (
-    BOOTSTRAP_METRICS, LOWER_IS_BETTER, EpisodeStats, episode_statistics, metrics_from_totals,
-)
+from roboreward_bench.metrics._inputs import as_float, encode, prepare
+from roboreward_bench.metrics.catalogue import Metric, catalogue, metric
+from roboreward_bench.metrics.clusters import ClusterStats, cluster_statistics, item_statistics, needed_statistics
 from roboreward_bench.metrics.types import MetricOptions, ScoringInput
 
-CHUNK = 128  # resamples per matrix product: bounds memory at CHUNK × n_episodes floats
+CHUNK = 128  # resamples per matrix product: bounds memory at CHUNK × n_clusters floats
 
 
-def resample_counts(n_episodes: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
-    """Yield (≤ CHUNK × n_episodes) float blocks of episode multiplicities, one row per resample.
+def resample_counts(n_clusters: int, resamples: int, seed: int) -> Iterator[np.ndarray]:
+    """Yield (≤ CHUNK × n_clusters) float blocks of cluster multiplicities, one row per resample.
 
-    Each row draws ``n_episodes`` episodes uniformly with replacement, so it
-    sums to ``n_episodes``.
+    Each row draws ``n_clusters`` clusters uniformly with replacement, so it
+    sums to ``n_clusters``.
     """
     rng = np.random.default_rng(seed)
     for start in range(0, resamples, CHUNK):
         rows = min(CHUNK, resamples - start)
-        draws = rng.integers(0, n_episodes, size=(rows, n_episodes), dtype=np.int32)
-        block = np.empty((rows, n_episodes))
+        draws = rng.integers(0, n_clusters, size=(rows, n_clusters), dtype=np.int32)
+        block = np.empty((rows, n_clusters))
         for r in range(rows):
-            block[r] = np.bincount(draws[r], minlength=n_episodes)
+            block[r] = np.bincount(draws[r], minlength=n_clusters)
         yield block
 
 
-def resample_metrics(stats: EpisodeStats, resamples: int, seed: int) -> dict[str, np.ndarray]:
-    """Every bootstrap metric for every resample: name → array of shape (resamples,)."""
-    parts: list[dict[str, np.ndarray]] = []
-    if stats.n_episodes == 0:
-        return {name: np.full(resamples, np.nan) for name in BOOTSTRAP_METRICS}
-    for counts in resample_counts(stats.n_episodes, resamples, seed):
-        parts.append(metrics_from_totals(counts @ stats.matrix, stats.columns))
-    return {name: np.concatenate([p[name] for p in parts]) if parts else np.empty(0)
-            for name in BOOTSTRAP_METRICS}
+def resample_values(stats: ClusterStats, metrics: Sequence[Metric], resamples: int,
+                    seed: int) -> dict[str, np.ndarray]:
+    """Every listed CI metric for every resample: name → array of shape (resamples,)."""
+    if stats.rows == 0:
+        return {m.name: np.full(resamples, np.nan) for m in metrics}
+    parts = []
+    for counts in resample_counts(stats.rows, resamples, seed):
+        totals = stats.totals(counts @ stats.matrix)
+        parts.append({m.name: m.from_totals(totals) for m in metrics})
+    return {m.name: np.concatenate([p[m.name] for p in parts]) if parts else np.empty(0) for m in metrics}
 
 
 def percentile_ci(values: np.ndarray) -> tuple[float | None, float | None]:
@@ -61,19 +62,20 @@ def percentile_ci(values: np.ndarray) -> tuple[float | None, float | None]:
     return as_float(low), as_float(high)
 
 
-def bootstrap_cis(inputs: ScoringInput, options: MetricOptions,
-                  names: Sequence[str] = BOOTSTRAP_METRICS) -> dict[str, tuple[float | None, float | None]]:
-    """95% episode-clustered percentile CIs for the named metrics (``options.resamples`` draws)."""
-    return bootstrap_cis_prepared(prepare(inputs), options, names)
+def bootstrap_cis(stats: ClusterStats, metrics: Sequence[Metric],
+                  options: MetricOptions) -> dict[str, tuple[float | None, float | None]]:
+    """95% cluster-bootstrap percentile CIs (``options.resamples`` draws) of the listed CI metrics."""
+    if options.resamples <= 0 or stats.rows == 0:
+        return {m.name: (None, None) for m in metrics}
+    distribution = resample_values(stats, metrics, options.resamples, options.seed)
+    return {m.name: percentile_ci(distribution[m.name]) for m in metrics}
 
 
-def bootstrap_cis_prepared(prepared: ScoringInput, options: MetricOptions,
-                           names: Sequence[str]) -> dict[str, tuple[float | None, float | None]]:
-    """:func:`bootstrap_cis` for input that has already been through ``prepare``."""
-    if options.resamples <= 0 or len(prepared) == 0:
-        return {name: (None, None) for name in names}
-    distribution = resample_metrics(episode_statistics(prepared, options), options.resamples, options.seed)
-    return {name: percentile_ci(distribution[name]) for name in names}
+def by_cluster(inputs: ScoringInput, per_item: dict[str, np.ndarray]) -> ClusterStats:
+    """Per-item statistics of prepared ``inputs`` summed per bootstrap cluster."""
+    cluster_names, cluster = encode(inputs.cluster)
+    subset_names, subset = encode(inputs.subset)
+    return cluster_statistics(per_item, cluster, len(cluster_names), subset, len(subset_names))
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ class PairedComparison:
 def _check_same_items(a: ScoringInput, b: ScoringInput) -> None:
     if len(a) != len(b):
         raise RRBenchError(f"paired bootstrap: the two prediction sets have {len(a)} and {len(b)} items")
-    for field in ("y_true", "episode_id", "subset"):
+    for field in ("y_true", "episode_id", "cluster", "subset"):
         differs = np.asarray(getattr(a, field)) != np.asarray(getattr(b, field))
         if differs.any():
             first = int(np.flatnonzero(differs)[0])
@@ -105,43 +107,41 @@ def _check_same_items(a: ScoringInput, b: ScoringInput) -> None:
                 f"paired bootstrap: {field} of item #{first} differs between the two prediction sets")
 
 
-def _paired_differences(stats_a: EpisodeStats, stats_b: EpisodeStats, metric: str,
-                        options: MetricOptions) -> np.ndarray:
-    if options.resamples <= 0 or stats_a.n_episodes == 0:
-        return np.empty(0)
-    width = stats_a.matrix.shape[1]
-    joint = np.hstack([stats_a.matrix, stats_b.matrix])
-    parts = []
-    for counts in resample_counts(stats_a.n_episodes, options.resamples, options.seed):
-        totals = counts @ joint
-        parts.append(metrics_from_totals(totals[:, :width], stats_a.columns)[metric]
-                     - metrics_from_totals(totals[:, width:], stats_b.columns)[metric])
-    return np.concatenate(parts)
-
-
-def paired_bootstrap(input_a: ScoringInput, input_b: ScoringInput, metric: str,
+def paired_bootstrap(input_a: ScoringInput, input_b: ScoringInput, name: str,
                      options: MetricOptions = MetricOptions()) -> PairedComparison:
-    """Compare two prediction sets for the same items on one bootstrap metric.
+    """Compare two prediction sets for the same items on one CI metric.
 
-    Both are resampled with the same episode draws, so the CI of a − b
-    reflects only how the models differ, not which episodes were drawn.
+    Both are resampled with the same cluster draws, so the CI of a − b
+    reflects only how the models differ, not which clusters were drawn.
     """
-    if metric not in BOOTSTRAP_METRICS:
-        raise RRBenchError(f"paired bootstrap: unknown metric {metric!r}."
-                           + did_you_mean(metric, list(BOOTSTRAP_METRICS))
-                           + f" Known: {', '.join(BOOTSTRAP_METRICS)}")
+    with_ci = [m.name for m in catalogue() if m.ci]
+    if name not in with_ci:
+        raise RRBenchError(f"paired bootstrap: {name!r} is not a metric with a CI."
+                           + did_you_mean(name, with_ci) + f" Known: {', '.join(with_ci)}")
+    chosen = metric(name)
     a, b = prepare(input_a), prepare(input_b)
     _check_same_items(a, b)
-    stats_a, stats_b = episode_statistics(a, options), episode_statistics(b, options)
-    point_a = metrics_from_totals(stats_a.matrix.sum(axis=0), stats_a.columns)[metric]
-    point_b = metrics_from_totals(stats_b.matrix.sum(axis=0), stats_b.columns)[metric]
-    diffs = _paired_differences(stats_a, stats_b, metric, options)
+    names = needed_statistics([chosen])
+    stats_a = by_cluster(a, item_statistics(a, options, names))
+    stats_b = by_cluster(b, item_statistics(b, options, names))
+    point_a = chosen.from_totals(stats_a.point_totals())
+    point_b = chosen.from_totals(stats_b.point_totals())
+    diffs = np.empty(0)
+    if options.resamples > 0 and stats_a.rows > 0:
+        joint = np.hstack([stats_a.matrix, stats_b.matrix])
+        width = stats_a.matrix.shape[1]
+        parts = []
+        for counts in resample_counts(stats_a.rows, options.resamples, options.seed):
+            sums = counts @ joint
+            parts.append(chosen.from_totals(stats_a.totals(sums[:, :width]))
+                         - chosen.from_totals(stats_b.totals(sums[:, width:])))
+        diffs = np.concatenate(parts)
     low, high = percentile_ci(diffs)
     defined = diffs[np.isfinite(diffs)]
-    better = -defined if metric in LOWER_IS_BETTER else defined
+    better = defined if chosen.higher_is_better else -defined
     a_better = float(np.mean((better > 0) + 0.5 * (better == 0))) if defined.size else None
     return PairedComparison(
-        metric=metric, value_a=as_float(point_a), value_b=as_float(point_b),
+        metric=name, value_a=as_float(point_a), value_b=as_float(point_b),
         difference=as_float(point_a - point_b), ci_low=low, ci_high=high, a_better=a_better,
         resamples=int(options.resamples),
     )

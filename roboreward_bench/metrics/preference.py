@@ -51,3 +51,41 @@ def label_counts(values: Sequence[str | None]) -> dict[str, int]:
     counts = {key: sum(v == key for v in values) for key in keys}
     counts["invalid"] = sum(v is None for v in values)
     return counts
+
+
+# -- the catalogue's declarations (scored by evaluation/protocol_scoring.py from these per-item columns) --
+
+def _register() -> None:
+    from roboreward_bench.metrics.catalogue import register_metric
+
+    def declare(name: str, label: str, column: str | None = None):
+        return register_metric(name, label=label, group="preference", higher_is_better=True, range=(0, 1),
+                               protocol="preference", subset_column=column)
+
+    @declare("preference_accuracy", "accuracy (A / B / tie)", "preference_accuracy")
+    def preference_accuracy(cols):
+        """HELM's exact match over A, B and tie; an invalid or errored answer scores 0."""
+        return accuracy(cols["match"])
+
+    @declare("preference_accuracy_decisive", "accuracy, gold A or B")
+    def preference_accuracy_decisive(cols):
+        """Exact match over the pairs whose gold answer is A or B."""
+        return accuracy(cols["match"][cols["decisive"]])
+
+    @declare("preference_accuracy_ties", "accuracy, gold tie")
+    def preference_accuracy_ties(cols):
+        """Exact match over the pairs whose gold answer is a tie."""
+        return accuracy(cols["match"][~cols["decisive"]])
+
+    @declare("order_consistency", "order consistency (A/B vs B/A)")
+    def order_consistency_metric(cols):
+        """With swap: share of pairs whose A/B and B/A answers name the same rollout (or both a tie)."""
+        return None if cols["consistency"] is None else cols["consistency"].value
+
+    @declare("a_share", "share of A among A/B answers")
+    def a_share(cols):
+        """With swap: share of A among the A and B answers (0.5 = no position bias)."""
+        return None if cols["consistency"] is None else cols["consistency"].a_share
+
+
+_register()

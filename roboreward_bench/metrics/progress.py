@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
 
 from roboreward_bench.metrics._inputs import as_float, encode, usable
 
@@ -52,6 +51,8 @@ def _correlation(kind: str, y_true, y_pred, valid) -> Correlation:
     excluded = int((~ok).sum())
     if y.size < 2 or np.all(y == y[0]) or np.all(p == p[0]):
         return Correlation(None, excluded)
+    from scipy import stats
+
     result = stats.spearmanr(y, p) if kind == "spearman" else stats.pearsonr(y, p)
     return Correlation(as_float(result[0]), excluded)
 
@@ -80,6 +81,8 @@ def clip_voc(y_pred, valid, episode_id, clip_index) -> EpisodeVOC:
     invalid answers are left out; constant predictions give 0.0. Items without
     a position (``clip_index`` None) are not clips and are skipped.
     """
+    from scipy import stats
+
     y_pred = np.asarray(y_pred, dtype=float)
     has_position = np.array([c is not None for c in clip_index], dtype=bool)
     ok = usable(y_pred, valid) & has_position
@@ -94,3 +97,51 @@ def clip_voc(y_pred, valid, episode_id, clip_index) -> EpisodeVOC:
         rho = 0.0 if np.all(preds[mine] == preds[mine][0]) else stats.spearmanr(preds[mine], positions[mine])[0]
         values.append(float(rho))
     return EpisodeVOC(as_float(np.mean(values)) if values else None, len(values))
+
+
+# -- the catalogue's declarations (scored by evaluation/protocol_scoring.py from these per-item columns) --
+
+def _register() -> None:
+    from roboreward_bench.metrics.catalogue import register_metric
+
+    def declare(name: str, label: str, higher: bool, value_range, column: str | None = None):
+        return register_metric(name, label=label, group="progress", higher_is_better=higher, range=value_range,
+                               protocol="progress", subset_column=column)
+
+    @declare("progress_mae", "MAE, percentage points (HELM: invalid = 4)", False, (0, None), "progress_mae")
+    def progress_mae(cols):
+        """Mean |ŷ − y| in percentage points; an invalid or errored answer costs 4 (HELM's rule)."""
+        return float(np.mean(cols["abs"]))
+
+    @declare("progress_mae_strict", "MAE, strict (invalid = 100)", False, (0, None), "progress_mae_strict")
+    def progress_mae_strict(cols):
+        """Mean |ŷ − y| in percentage points; an invalid or errored answer costs 100."""
+        return float(np.mean(cols["abs_strict"]))
+
+    @declare("progress_mse", "squared error (HELM: invalid = 16)", False, (0, None))
+    def progress_mse(cols):
+        """Mean (ŷ − y)², HELM's squared_error; an invalid answer costs 16."""
+        return float(np.mean(cols["squared"]))
+
+    @declare("progress_exact_match", "exact match", True, (0, 1))
+    def progress_exact_match(cols):
+        """Share of answers equal to the gold percentage (HELM's exact_match)."""
+        return float(np.mean(cols["exact"]))
+
+    @declare("progress_spearman", "Spearman ρ (valid answers)", True, (-1, 1))
+    def progress_spearman(cols):
+        """Spearman ρ between gold and predicted percentages, invalid answers excluded."""
+        return spearman(cols["y_true"], cols["y_pred"], cols["valid"]).value
+
+    @declare("progress_pearson", "Pearson r (valid answers)", True, (-1, 1))
+    def progress_pearson(cols):
+        """Pearson r between gold and predicted percentages, invalid answers excluded."""
+        return pearson(cols["y_true"], cols["y_pred"], cols["valid"]).value
+
+    @declare("progress_voc", "VOC over an episode's clips", True, (-1, 1))
+    def progress_voc(cols):
+        """Mean over episodes of Spearman(ŷ, clip position); see :func:`clip_voc`."""
+        return clip_voc(cols["y_pred"], cols["valid"], cols["episode"], cols["clip_index"]).value
+
+
+_register()

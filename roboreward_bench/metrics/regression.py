@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from roboreward_bench.metrics._inputs import encode, usable
+from roboreward_bench.metrics._inputs import usable
+from roboreward_bench.metrics.catalogue import ratio, register_metric, register_statistic
 
 
 def abs_errors(y_true, y_pred, valid, invalid_abs_error: float = 4.0) -> np.ndarray:
@@ -22,42 +23,47 @@ def abs_errors(y_true, y_pred, valid, invalid_abs_error: float = 4.0) -> np.ndar
         return np.where(ok, np.abs(y_pred - y_true), float(invalid_abs_error))
 
 
-def squared_errors(y_true, y_pred, valid, invalid_abs_error: float = 4.0) -> np.ndarray:
-    """Per-item (ŷ − y)², with ``invalid_abs_error``² where the answer is not valid."""
-    return abs_errors(y_true, y_pred, valid, invalid_abs_error) ** 2
+@register_statistic("abs", per_subset=True)
+def _abs(d, o) -> np.ndarray:
+    """Absolute error (penalty for invalid answers), per subset."""
+    return abs_errors(d.y_true, d.y_pred, d.valid, o.invalid_abs_error)
 
 
-def mae(y_true, y_pred, valid, invalid_abs_error: float = 4.0) -> float | None:
-    """Mean absolute error over all items (micro); None for no items."""
-    errors = abs_errors(y_true, y_pred, valid, invalid_abs_error)
-    return float(errors.mean()) if errors.size else None
+@register_statistic("sq", per_subset=True)
+def _sq(d, o) -> np.ndarray:
+    """Squared error (penalty² for invalid answers), per subset."""
+    return abs_errors(d.y_true, d.y_pred, d.valid, o.invalid_abs_error) ** 2
 
 
-def rmse(y_true, y_pred, valid, invalid_abs_error: float = 4.0) -> float | None:
-    """Root mean squared error over all items (micro); None for no items."""
-    errors = squared_errors(y_true, y_pred, valid, invalid_abs_error)
-    return float(np.sqrt(errors.mean())) if errors.size else None
+def _mean_over_present(per_subset: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """Mean over the subsets with items (a resample may miss a small subset)."""
+    present = items > 0
+    return ratio(np.where(present, per_subset, 0.0).sum(axis=-1), present.sum(axis=-1))
 
 
-def per_subset_means(values: np.ndarray, subset) -> dict[str, float]:
-    """Mean of ``values`` within each subset, keyed by the subset name (as str)."""
-    names, codes = encode(subset)
-    sums = np.bincount(codes, weights=values, minlength=len(names))
-    counts = np.bincount(codes, minlength=len(names))
-    return {str(name): float(s / c) for name, s, c in zip(names, sums, counts)}
+@register_metric("mae_micro", label="MAE (micro)", group="regression", higher_is_better=False,
+                 range=(0, None), statistics=("items", "abs"), subset_column="mae")
+def mae_micro(t):
+    """Mean absolute error over all items."""
+    return ratio(t["abs"].sum(axis=-1), t["items"].sum(axis=-1))
 
 
-def mae_macro(y_true, y_pred, valid, subset, invalid_abs_error: float = 4.0) -> float | None:
+@register_metric("mae_macro", label="MAE (macro)", group="regression", higher_is_better=False,
+                 range=(0, None), statistics=("items", "abs"), summary=True)
+def mae_macro(t):
     """MAE of each subset, then the unweighted mean over subsets (RoboRewardBench's headline)."""
-    errors = abs_errors(y_true, y_pred, valid, invalid_abs_error)
-    if not errors.size:
-        return None
-    return float(np.mean(list(per_subset_means(errors, subset).values())))
+    return _mean_over_present(ratio(t["abs"], t["items"]), t["items"])
 
 
-def rmse_macro(y_true, y_pred, valid, subset, invalid_abs_error: float = 4.0) -> float | None:
+@register_metric("rmse_micro", label="RMSE (micro)", group="regression", higher_is_better=False,
+                 range=(0, None), statistics=("items", "sq"), subset_column="rmse")
+def rmse_micro(t):
+    """Root mean squared error over all items."""
+    return np.sqrt(ratio(t["sq"].sum(axis=-1), t["items"].sum(axis=-1)))
+
+
+@register_metric("rmse_macro", label="RMSE (macro)", group="regression", higher_is_better=False,
+                 range=(0, None), statistics=("items", "sq"))
+def rmse_macro(t):
     """RMSE of each subset, then the unweighted mean over subsets."""
-    errors = squared_errors(y_true, y_pred, valid, invalid_abs_error)
-    if not errors.size:
-        return None
-    return float(np.mean(np.sqrt(list(per_subset_means(errors, subset).values()))))
+    return _mean_over_present(np.sqrt(ratio(t["sq"], t["items"])), t["items"])

@@ -6,14 +6,16 @@ An invalid answer is never a predicted success.
 from __future__ import annotations
 
 import warnings
-from typing import NamedTuple
 
 import numpy as np
 
-from roboreward_bench.metrics._inputs import LABELS, as_float, usable
+from roboreward_bench.rubric import LABELS, NEAR_MISS_LABEL, SUCCESS_LABEL
+from roboreward_bench.metrics._inputs import as_float, usable
+from roboreward_bench.metrics.catalogue import ratio, register_group, register_metric, register_statistic
 
-SUCCESS_LABEL = 5
-NEAR_MISS_LABEL = 4
+register_group("success", notes=lambda d, o, t: {
+    "auroc_items_with_score_probs": 0 if d.score_probs is None else int(rows_with_probs(d.score_probs).sum()),
+    "success_threshold": o.success_threshold})
 
 
 def gold_success(y_true) -> np.ndarray:
@@ -28,44 +30,83 @@ def predicted_success(y_pred, valid, success_threshold: float = 5.0) -> np.ndarr
         return ok & (np.asarray(y_pred, dtype=float) >= success_threshold)
 
 
-class SuccessScores(NamedTuple):
-    """Precision, recall, F1 and balanced accuracy of the success call (None where undefined)."""
-
-    precision: float | None
-    recall: float | None
-    f1: float | None
-    balanced_accuracy: float | None
+def _calls(d, o):
+    return gold_success(d.y_true), predicted_success(d.y_pred, d.valid, o.success_threshold)
 
 
-def success_scores(y_true, y_pred, valid, success_threshold: float = 5.0) -> SuccessScores:
-    """Precision, recall, F1 and balanced accuracy (sklearn) of predicted vs gold success.
-
-    Precision is None without predicted successes, recall without gold
-    successes, F1 when both are absent. Balanced accuracy, the mean of the
-    recalls of both classes, is None unless both classes occur in the gold
-    labels (sklearn would silently average the one recall it has).
-    """
-    from sklearn.metrics import balanced_accuracy_score, precision_recall_fscore_support
-
-    gold = gold_success(y_true)
-    called = predicted_success(y_pred, valid, success_threshold)
-    if gold.size == 0:
-        return SuccessScores(None, None, None, None)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        precision, recall, f1, _ = precision_recall_fscore_support(
-            gold, called, average="binary", pos_label=True, zero_division=np.nan)
-        both_classes = 0 < gold.sum() < gold.size
-        balanced = balanced_accuracy_score(gold, called) if both_classes else None
-    return SuccessScores(as_float(precision), as_float(recall), as_float(f1), as_float(balanced))
+@register_statistic("tp")
+def _tp(d, o):
+    """Gold successes called successes."""
+    gold, called = _calls(d, o)
+    return (gold & called).astype(float)
 
 
-def near_miss_fpr(y_true, y_pred, valid, success_threshold: float = 5.0) -> float | None:
-    """Share of near misses (y == 4) that are called successes; None without near misses."""
-    near = np.asarray(y_true) == NEAR_MISS_LABEL
-    if not near.any():
-        return None
-    return float(predicted_success(y_pred, valid, success_threshold)[near].mean())
+@register_statistic("fp")
+def _fp(d, o):
+    """Gold failures called successes."""
+    gold, called = _calls(d, o)
+    return (~gold & called).astype(float)
+
+
+@register_statistic("fn")
+def _fn(d, o):
+    """Gold successes not called successes."""
+    gold, called = _calls(d, o)
+    return (gold & ~called).astype(float)
+
+
+@register_statistic("tn")
+def _tn(d, o):
+    """Gold failures not called successes."""
+    gold, called = _calls(d, o)
+    return (~gold & ~called).astype(float)
+
+
+@register_statistic("near_misses")
+def _near_misses(d, o):
+    """Items with gold label 4 (nearly done)."""
+    return (d.y_true == NEAR_MISS_LABEL).astype(float)
+
+
+@register_statistic("near_miss_calls")
+def _near_miss_calls(d, o):
+    """Near misses called successes."""
+    return ((d.y_true == NEAR_MISS_LABEL) & _calls(d, o)[1]).astype(float)
+
+
+@register_metric("success_precision", label="success precision", group="success", higher_is_better=True,
+                 range=(0, 1), statistics=("tp", "fp"))
+def success_precision(t):
+    """Share of predicted successes that are gold successes (None without predicted successes)."""
+    return ratio(t["tp"], t["tp"] + t["fp"])
+
+
+@register_metric("success_recall", label="success recall", group="success", higher_is_better=True,
+                 range=(0, 1), statistics=("tp", "fn"))
+def success_recall(t):
+    """Share of gold successes called successes (None without gold successes)."""
+    return ratio(t["tp"], t["tp"] + t["fn"])
+
+
+@register_metric("success_f1", label="success F1", group="success", higher_is_better=True, range=(0, 1),
+                 statistics=("tp", "fp", "fn"), summary=True)
+def success_f1(t):
+    """F1 of the success call (None when there are neither gold nor predicted successes)."""
+    return ratio(2 * t["tp"], 2 * t["tp"] + t["fp"] + t["fn"])
+
+
+@register_metric("success_balanced_acc", label="success balanced acc", group="success", higher_is_better=True,
+                 range=(0, 1), statistics=("tp", "fp", "fn", "tn"))
+def success_balanced_accuracy(t):
+    """Mean recall of both classes (None unless both occur in the gold labels)."""
+    return (ratio(t["tp"], t["tp"] + t["fn"]) + ratio(t["tn"], t["tn"] + t["fp"])) / 2
+
+
+@register_metric("near_miss_fpr", label="near-miss FPR", group="success", higher_is_better=False, range=(0, 1),
+                 statistics=("near_misses", "near_miss_calls"), summary=True)
+def near_miss_fpr(t):
+    """Share of near misses (y == 4) called successes (None without near misses)."""
+    return ratio(t["near_miss_calls"], t["near_misses"])
 
 
 def rows_with_probs(score_probs) -> np.ndarray:
@@ -101,3 +142,9 @@ def success_auroc(y_true, y_pred, valid, score_probs=None) -> float | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return as_float(roc_auc_score(gold, expected_scores(y_pred, valid, score_probs)))
+
+
+@register_metric("success_auroc", label="success AUROC", group="success", higher_is_better=True, range=(0, 1))
+def _success_auroc(d, o):
+    """ROC AUC of the expected score (from score_probs where present, else ŷ) for gold success."""
+    return success_auroc(d.y_true, d.y_pred, d.valid, d.score_probs)

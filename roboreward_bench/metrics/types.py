@@ -22,7 +22,9 @@ class ScoringInput:
     - ``valid``: False for invalid answers and errored items.
     - ``errored``: True where the model produced no answer at all.
     - ``subset``: macro-averaging key per item (str).
-    - ``episode_id``: items showing the same video share it (pairs, cluster bootstrap).
+    - ``episode_id``: items showing the same video share it (pairwise pairs).
+    - ``cluster``: the bootstrap's resampling unit (the task's ``bootstrap.cluster``
+      column); None means ``episode_id``.
     - ``group_id``: best-of-N group (same task and initial state), or None.
     - ``clip_end``: last frame shown (-1 for "whole video"), for VOC.
     - ``kind``: "full", "clip" or "counterfactual".
@@ -39,6 +41,7 @@ class ScoringInput:
     clip_end: np.ndarray | None = None
     kind: np.ndarray | None = None
     score_probs: np.ndarray | None = None
+    cluster: np.ndarray | None = None
 
     def __len__(self) -> int:
         return int(self.y_true.shape[0])
@@ -46,18 +49,20 @@ class ScoringInput:
 
 @dataclass(frozen=True)
 class MetricOptions:
-    """Which metric groups to compute and how (from the task spec)."""
+    """Which metric groups to compute and how (from the task spec); ``groups=None`` means the built-in groups."""
 
-    groups: tuple[str, ...] = ("regression", "ordinal", "pairwise", "success", "voc", "best_of_n")
+    groups: tuple[str, ...] | None = None
     invalid_abs_error: float = 4.0
     success_threshold: float = 5.0
     resamples: int = 1000
     seed: int = 0
+    cluster_key: str = "episode_id"
+    protocol: str = "pointwise"
 
 
 @dataclass(frozen=True)
 class MetricValue:
-    """A metric's value with its 95% cluster-bootstrap CI (None where undefined)."""
+    """A metric's value with its 95% cluster-bootstrap CI (None where undefined or without a CI)."""
 
     value: float | None
     ci_low: float | None = None

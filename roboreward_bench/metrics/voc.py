@@ -7,8 +7,12 @@ from typing import NamedTuple
 import numpy as np
 
 from roboreward_bench.metrics._inputs import as_float, encode, usable
+from roboreward_bench.metrics.catalogue import register_group, register_metric
+from roboreward_bench.rubric import SUCCESS_LABEL
 
 PROGRESS_KINDS = ("full", "clip")
+
+register_group("voc", needs=("clip_end", "kind"), notes=lambda d, o, t: {"voc_episodes": _voc_result(d).episodes})
 
 
 def grouped_average_ranks(group: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -72,7 +76,7 @@ def value_order_correlation(y_true, y_pred, valid, episode_id, clip_end, kind) -
 
     longest = np.full(n_episodes, -np.inf)
     np.maximum.at(longest, episode, end)
-    unsuccessful_longest = (end == longest[episode]) & (y_true != 5)
+    unsuccessful_longest = (end == longest[episode]) & (y_true != SUCCESS_LABEL)
     successful = np.bincount(episode, weights=unsuccessful_longest, minlength=n_episodes) == 0
 
     chosen = ok & successful[episode]
@@ -86,3 +90,13 @@ def value_order_correlation(y_true, y_pred, valid, episode_id, clip_end, kind) -
     with np.errstate(all="ignore"):
         rho = np.where(sxx > 0, sxy / np.sqrt(sxx * syy), 0.0)
     return ValueOrderCorrelation(as_float(rho[qualifies].mean()), int(qualifies.sum()))
+
+
+def _voc_result(d) -> ValueOrderCorrelation:
+    return value_order_correlation(d.y_true, d.y_pred, d.valid, d.episode_id, d.clip_end, d.kind)
+
+
+@register_metric("voc", label="VOC", group="voc", higher_is_better=True, range=(-1, 1))
+def _voc(d, o):
+    """Value-order correlation: mean Spearman(ŷ, clip end) over successful episodes (GVL)."""
+    return _voc_result(d).value

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from roboreward_bench.errors import ModelError
 from roboreward_bench.models.base import ModelContext, Response, fingerprint_of
+from roboreward_bench.models.model_args import settings_from_args
 from roboreward_bench.models.registry import register_model
 from roboreward_bench.requests import Request
+from roboreward_bench.rubric import LABELS
 
 
 class _Baseline:
@@ -66,16 +69,30 @@ class ConstantBaseline(_Baseline):
         return self.label
 
 
+@dataclass(frozen=True)
+class RandomSettings:
+    """``seed``: overrides the run seed for the answers."""
+
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class NoSettings:
+    """A baseline that takes no model args."""
+
+
 @register_model("random", "uniform random label 1–5, seeded per item")
 def make_random(argument: str | None, model_args: Mapping[str, Any], context: ModelContext) -> RandomBaseline:
     """Uniform random label 1–5, seeded per item."""
-    return RandomBaseline(seed=int(model_args.get("seed", context.seed)))
+    settings = settings_from_args(RandomSettings, model_args, "random")
+    return RandomBaseline(seed=context.seed if settings.seed is None else settings.seed)
 
 
 @register_model("constant", "constant:<k> always answers k (1–5)")
 def make_constant(argument: str | None, model_args: Mapping[str, Any], context: ModelContext) -> ConstantBaseline:
     """``constant:<k>`` always answers k."""
-    if argument not in {"1", "2", "3", "4", "5"}:
+    settings_from_args(NoSettings, model_args, "constant")
+    if argument not in {str(label) for label in LABELS}:
         raise ModelError(f"constant baseline needs a label 1–5, as in 'constant:3' (got {argument!r})")
     return ConstantBaseline(int(argument))
 
@@ -83,6 +100,7 @@ def make_constant(argument: str | None, model_args: Mapping[str, Any], context: 
 @register_model("majority", "the most frequent label of the task's train/dev labels")
 def make_majority(argument: str | None, model_args: Mapping[str, Any], context: ModelContext) -> ConstantBaseline:
     """The most frequent train/dev label (ties go to the lower label), stated in the results."""
+    settings_from_args(NoSettings, model_args, "majority")
     if not context.reference_labels:
         raise ModelError("the majority baseline needs train or dev labels, and this task names none "
                          "(add 'reference: {path: <dev dataset folder>}' to the task YAML)")

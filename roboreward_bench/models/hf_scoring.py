@@ -23,12 +23,13 @@ from typing import Sequence
 from roboreward_bench.errors import ModelError
 from roboreward_bench.models.hf_inputs import collect_media, processor_inputs
 from roboreward_bench.requests import Request
+from roboreward_bench.rubric import ANSWER_MARKER
 
 SCORE_PROBS_METHOD = ("softmax over the tokens '1'..'5' at the answer position: the logits of the generated "
                       "answer digit (after the first 'answer:', else a leading digit); if the completion has "
                       "none, teacher-forced after completion + 'ANSWER: '")
 FORCED_SUFFIX = "ANSWER: "
-_ANSWER_BEFORE = re.compile(r"\banswer\b\s*:\s*$", re.IGNORECASE)
+_ANSWER_BEFORE = re.compile(ANSWER_MARKER + "$", re.IGNORECASE)
 
 
 def answer_step(token_ids: Sequence[int], digit_ids: Sequence[int], decode) -> int | None:

@@ -75,7 +75,7 @@ def _convert(value: Any, kind: Any) -> Any:
         except (TypeError, ValueError):
             return _FAIL
     if kind is str:
-        # `parse_model_args` turns digit-only strings into numbers; a revision SHA may be all digits.
+        # Command-line values are already text; a number from an alias YAML file is taken as written.
         return value if isinstance(value, str) else str(value) if isinstance(value, (int, float)) else _FAIL
     return value
 

@@ -15,8 +15,10 @@ import math
 import re
 from typing import Any, Sequence
 
-_ANSWER_BEFORE = re.compile(r"\banswer\b\s*:\s*$", re.IGNORECASE)
-_DIGITS = ("1", "2", "3", "4", "5")
+from roboreward_bench.rubric import ANSWER_MARKER, LABELS
+
+_ANSWER_BEFORE = re.compile(ANSWER_MARKER + "$", re.IGNORECASE)
+_DIGITS = tuple(str(label) for label in LABELS)
 
 
 def _field(obj: Any, name: str) -> Any:

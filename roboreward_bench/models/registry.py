@@ -61,9 +61,14 @@ class ModelSpec:
         return self.backend if self.argument is None else f"{self.backend}:{self.argument}"
 
 
-def parse_model_args(text: str | None) -> dict[str, Any]:
-    """Parse ``k=v,k=v`` into a dict, turning ints, floats and booleans into values."""
-    args: dict[str, Any] = {}
+def parse_model_args(text: str | None) -> dict[str, str]:
+    """Parse ``k=v,k=v`` into a dict of strings.
+
+    Values stay text: each backend's typed settings convert them
+    (``model_args.settings_from_args``), so ``revision=0123456`` stays a string
+    and ``1e5`` is read as a float only where a float is wanted.
+    """
+    args: dict[str, str] = {}
     if not text:
         return args
     for pair in text.split(","):
@@ -72,20 +77,8 @@ def parse_model_args(text: str | None) -> dict[str, Any]:
         if "=" not in pair:
             raise ModelError(f"--model-args: {pair!r} is not key=value")
         key, value = pair.split("=", 1)
-        args[key.strip()] = _coerce(value.strip())
+        args[key.strip()] = value.strip()
     return args
-
-
-def _coerce(value: str) -> Any:
-    lowered = value.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    for kind in (int, float):
-        try:
-            return kind(value)
-        except ValueError:
-            pass
-    return value
 
 
 def _entry_point_factories() -> dict[str, metadata.EntryPoint]:

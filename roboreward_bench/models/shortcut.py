@@ -27,6 +27,7 @@ import numpy as np
 
 from roboreward_bench.errors import ModelError
 from roboreward_bench.models.base import ModelContext, Response, fingerprint_of
+from roboreward_bench.rubric import LABELS
 from roboreward_bench.models.model_args import settings_from_args
 from roboreward_bench.models.registry import register_model
 from roboreward_bench.requests import Request
@@ -38,7 +39,6 @@ INFO_FILE = "shortcuts.json"
 FEATURE_VERSION = 1
 THUMB_SIZE = 8          # thumbnails are THUMB_SIZE x THUMB_SIZE x RGB block means
 CHANGE_THRESHOLD = 0.1  # a pixel "changed" when a channel moved by more than this (0–1 scale)
-LABELS = (1, 2, 3, 4, 5)
 # Types loaded beyond skops' trusted defaults: a fitted tree of HistGradientBoosting, a
 # plain data holder. Anything else in a model file is refused, never instantiated.
 EXTRA_TRUSTED = ("sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",)

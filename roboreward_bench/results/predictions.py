@@ -2,7 +2,9 @@
 
 Each line is a :class:`PredictionRecord`. The file is the unit of trust: the
 scorer and the leaderboard validator recompute every metric from it and the
-task's own labels, re-parsing ``raw_text`` with the task's parser.
+task's own labels. This module is the one reader: :func:`parse_predictions`
+returns the records and every problem (the validator lists them all),
+:func:`read_predictions` raises on the first (the CLI).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import IO, Iterable
+from typing import IO, Iterable, Sequence
 
 from roboreward_bench.errors import PredictionsError
 
@@ -89,34 +91,98 @@ def record_from_row(row: object, where: str) -> PredictionRecord:
         raise PredictionsError(f"{where}: {exc}") from None
 
 
-def read_predictions(path: Path | str, allow_partial_last_line: bool = False) -> list[PredictionRecord]:
-    """Read and validate a predictions file; duplicate ids are an error.
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not allowed")
 
-    With ``allow_partial_last_line`` a final line cut short by a crash is
-    ignored (resume uses this); otherwise it is an error like any other.
+
+# One decoder for every line; NaN and Infinity are not JSON and never written by rrbench.
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)
+
+
+def _decode(line: str, where: str) -> tuple[object, str | None]:
+    try:
+        return _DECODER.decode(line), None
+    except json.JSONDecodeError as exc:
+        return None, f"{where}: not valid JSON ({exc.msg})"
+    except ValueError as exc:
+        return None, f"{where}: not valid JSON ({exc})"
+    except RecursionError:
+        return None, f"{where}: JSON nested too deeply"
+
+
+def parse_predictions(text: str, source: str,
+                      allow_partial_last_line: bool = False) -> tuple[list[PredictionRecord], list[str]]:
+    """Every well-formed record of a predictions.jsonl text, and every problem found, as one-line strings.
+
+    Malformed lines and duplicate ids are problems (each names ``source:line``);
+    an empty file is one. With ``allow_partial_last_line`` a final line cut
+    short by a crash is dropped silently (resume uses this).
+    """
+    records: list[PredictionRecord] = []
+    problems: list[str] = []
+    first_line: dict[str, int] = {}
+    lines = text.split("\n")
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{source}:{number}"
+        row, problem = _decode(line, where)
+        if problem is None:
+            try:
+                record = record_from_row(row, where)
+            except PredictionsError as exc:
+                problem = str(exc)
+        if problem is not None:
+            if not (allow_partial_last_line and all(not rest.strip() for rest in lines[number:])):
+                problems.append(problem)
+            continue
+        if record.item_id in first_line:
+            problems.append(f"{where}: duplicate item_id {record.item_id!r} (first on line {first_line[record.item_id]})")
+            continue
+        first_line[record.item_id] = number
+        records.append(record)
+    if not records and not problems and not allow_partial_last_line:
+        problems.append(f"{source}: no predictions")
+    return records, problems
+
+
+def coverage_problems(item_ids: Sequence[str], records: Sequence[PredictionRecord], source: str,
+                      task: str) -> list[str]:
+    """Problems unless ``records`` cover the task's items exactly (duplicates are caught while reading)."""
+    have = {record.item_id for record in records}
+    missing = [i for i in item_ids if i not in have]
+    extra = sorted(have - set(item_ids))
+    problems = []
+    if missing:
+        problems.append(f"{source}: {len(missing)} item(s) of task {task!r} have no prediction ({_preview(missing)})")
+    if extra:
+        problems.append(f"{source}: {len(extra)} item id(s) are not in task {task!r} ({_preview(extra)})")
+    return problems
+
+
+def _preview(ids: Sequence[str], limit: int = 3) -> str:
+    shown = ", ".join(repr(i) for i in ids[:limit])
+    return shown + (f", … +{len(ids) - limit} more" if len(ids) > limit else "")
+
+
+def raise_problems(problems: Sequence[str]) -> None:
+    """The CLI's view of a problem list: the first one as a :class:`PredictionsError`, counting the rest."""
+    if problems:
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        raise PredictionsError(problems[0] + more)
+
+
+def read_predictions(path: Path | str, allow_partial_last_line: bool = False) -> list[PredictionRecord]:
+    """Read a predictions file, raising on the first problem :func:`parse_predictions` finds.
+
+    An empty file reads as no records when ``allow_partial_last_line`` (resume)
+    is set, and is an error otherwise.
     """
     path = Path(path)
     if not path.is_file():
         raise PredictionsError(f"{path}: no such predictions file")
-    records: list[PredictionRecord] = []
-    seen: dict[str, int] = {}
-    lines = path.read_text(encoding="utf-8").split("\n")
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            is_last = all(not rest.strip() for rest in lines[number:])
-            if allow_partial_last_line and is_last:
-                break
-            raise PredictionsError(f"{where}: not valid JSON ({exc.msg})") from None
-        record = record_from_row(row, where)
-        if record.item_id in seen:
-            raise PredictionsError(f"{where}: duplicate item_id {record.item_id!r} (first on line {seen[record.item_id]})")
-        seen[record.item_id] = number
-        records.append(record)
+    records, problems = parse_predictions(path.read_text(encoding="utf-8"), str(path), allow_partial_last_line)
+    raise_problems(problems)
     return records
 
 

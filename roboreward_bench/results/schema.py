@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from roboreward_bench.errors import PredictionsError
-from roboreward_bench.metrics.types import MetricReport, MetricValue
+from roboreward_bench.metrics.types import MetricReport
 
 SCHEMA_VERSION = 1
 RESULTS_FILE = "results.json"
@@ -47,7 +47,7 @@ class Counts:
     items: int = _doc("items scored")
     invalid: int = _doc("answers the parser could not read (scored with the maximum penalty)")
     errors: int = _doc("items with no answer at all (scored like invalid)")
-    episodes: int = _doc("distinct videos (bootstrap clusters)", default=0)
+    episodes: int = _doc("distinct videos (episodes)", default=0)
     subsets: int = _doc("macro-averaging subsets", default=0)
 
 
@@ -62,7 +62,7 @@ class RunResults:
     prompt_version: str = _doc("rubric prompt id, e.g. roboreward-v1")
     seed: int = _doc("run seed (baselines, bootstrap)")
     counts: Counts = _doc("item, invalid and error counts")
-    metrics: dict[str, dict[str, float | None]] = _doc("metric → {value, ci_low, ci_high} (95% episode bootstrap)")
+    metrics: dict[str, dict[str, float | None]] = _doc("metric → {value, ci_low, ci_high} (95% cluster bootstrap; `rrbench metrics` lists them)")
     per_subset: dict[str, dict[str, float | None]] = _doc("subset → metric → value")
     headline: str = _doc("the task's headline metric name")
     headline_direction: str = _doc("'lower' or 'higher': which way the headline metric is better",
@@ -111,18 +111,22 @@ def load_results(path: Path | str) -> RunResults:
         raise PredictionsError(f"{path}: malformed results ({exc})") from None
 
 
-def report_values(results: RunResults) -> dict[str, MetricValue]:
-    """The overall metrics of a results file as :class:`MetricValue` objects."""
-    return {k: MetricValue(v.get("value"), v.get("ci_low"), v.get("ci_high")) for k, v in results.metrics.items()}
-
-
 def schema_doc(cls: type = RunResults, prefix: str = "") -> list[tuple[str, str]]:
-    """(field path, doc) pairs for every field, nested dataclasses expanded."""
+    """(field path, doc) pairs for every field, nested dataclasses expanded, every catalogue metric listed."""
     rows = []
     for f in fields(cls):
         rows.append((prefix + f.name, f.metadata.get("doc", "")))
+        if cls is RunResults and f.name == "metrics":
+            rows.extend(_metric_docs())
         if isinstance(f.type, str) and f.type in ("TaskInfo", "ModelInfo", "Counts"):
             rows.extend(schema_doc(globals()[f.type], prefix + f.name + "."))
         elif is_dataclass(f.type):
             rows.extend(schema_doc(f.type, prefix + f.name + "."))
     return rows
+
+
+def _metric_docs() -> list[tuple[str, str]]:
+    from roboreward_bench.metrics.catalogue import catalogue
+
+    return [(f"metrics.{m.name}", f"{m.label}: {m.doc.splitlines()[0] if m.doc else ''} ({m.direction} is better"
+             + ("" if m.ci else "; no CI") + ")") for m in catalogue()]

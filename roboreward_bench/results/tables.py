@@ -6,38 +6,24 @@ from typing import Mapping
 
 from tabulate import tabulate
 
+from roboreward_bench.metrics.catalogue import catalogue
 from roboreward_bench.results.schema import RunResults
-
-# (metric key, label, lower is better?) in display order
-HEADLINE_METRICS: tuple[tuple[str, str], ...] = (
-    ("mae_macro", "MAE (macro)"), ("mae_micro", "MAE (micro)"), ("rmse_macro", "RMSE (macro)"),
-    ("exact_acc", "exact acc"), ("within1_acc", "within-1 acc"), ("qwk", "QWK"),
-    ("spearman", "Spearman ρ"), ("kendall_tau_b", "Kendall τ-b"), ("pairwise_acc", "pairwise acc"),
-    ("success_f1", "success F1"), ("near_miss_fpr", "near-miss FPR"), ("success_auroc", "success AUROC"),
-    ("voc", "VOC"), ("best_of_n", "best-of-N success"),
-    # progress (percentage points) and preference protocols
-    ("mae", "MAE (HELM, invalid = 4)"), ("mae_strict", "MAE (strict, invalid = 100)"),
-    ("exact_match", "exact match"), ("pearson", "Pearson r"), ("accuracy", "accuracy (A / B / tie)"),
-    ("accuracy_decisive_pairs", "accuracy, gold A or B"), ("accuracy_tie_pairs", "accuracy, gold tie"),
-    ("order_consistency", "order consistency (A/B vs B/A)"), ("a_share", "share of A among A/B answers"),
-    ("invalid_rate", "invalid rate"), ("error_rate", "error rate"),
-)
-SUBSET_COLUMNS = ("n", "mae", "rmse", "exact_acc", "within1_acc", "pairwise_acc", "invalid_rate")
-PROTOCOL_SUBSET_COLUMNS = {"progress": ("n", "mae", "mae_strict", "invalid_rate"),
-                           "preference": ("n", "accuracy", "invalid_rate")}
-
 
 def _fmt(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
 def headline_table(results: RunResults, fmt: str = "simple") -> str:
-    """Metric, value and 95% CI for every metric the run has."""
+    """Metric, value and 95% CI for every metric the run has, in catalogue order.
+
+    A metric the catalogue does not know (its plugin is not installed here) is
+    listed last under its name.
+    """
+    labels = {m.name: m.label for m in catalogue()}
     rows = []
-    for key, label in HEADLINE_METRICS:
-        metric: Mapping[str, float | None] | None = results.metrics.get(key)
-        if metric is None:
-            continue
+    for key in sorted(results.metrics, key=lambda k: (k not in labels, list(labels).index(k) if k in labels else 0)):
+        metric: Mapping[str, float | None] = results.metrics[key]
+        label = labels.get(key, key)
         low, high = metric.get("ci_low"), metric.get("ci_high")
         ci = "" if low is None or high is None else f"[{low:.3f}, {high:.3f}]"
         marker = " ★" if key == results.headline else ""
@@ -46,9 +32,10 @@ def headline_table(results: RunResults, fmt: str = "simple") -> str:
 
 
 def subset_table(results: RunResults, fmt: str = "simple", names: Mapping[str, str] | None = None) -> str:
-    """Per-subset values, one row per subset."""
+    """Per-subset values, one row per subset: ``n`` and each catalogue metric's subset column."""
+    present = {name for values in results.per_subset.values() for name in values}
+    columns = ("n",) + tuple(m.subset_column for m in catalogue() if m.subset_column in present)
     rows = []
-    columns = PROTOCOL_SUBSET_COLUMNS.get(results.task.spec.get("protocol", "discrete"), SUBSET_COLUMNS)
     for subset in sorted(results.per_subset):
         values = results.per_subset[subset]
         label = (names or {}).get(subset, subset)

@@ -21,13 +21,13 @@ import yaml
 
 from roboreward_bench.data.items import Item
 from roboreward_bench.data.local import METADATA_FILE
+from roboreward_bench.data.manifest import MANIFEST_FILE
 from roboreward_bench.errors import DataError
 from roboreward_bench.data.content_hash import content_hashes, item_content_hash
 from roboreward_bench.data.reviews import (ReviewLog, ReviewRecord, current_decisions, item_status, read_reviews,
                                            reviews_path)
 from roboreward_bench.tasks.spec import TaskSpec
 
-MANIFEST_FILE = "SHA256SUMS"
 _SHOWN = 20
 
 

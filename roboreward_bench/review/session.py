@@ -18,7 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from roboreward_bench.data.items import LABELS, Item
+from roboreward_bench.data.items import Item
+from roboreward_bench.rubric import LABELS
 from roboreward_bench.errors import RRBenchError
 from roboreward_bench.frames.sampler import FrameSampler, VideoError
 from roboreward_bench.prompts import PROMPTS

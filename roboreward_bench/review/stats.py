@@ -9,7 +9,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from roboreward_bench.data.items import LABELS, Item
+from roboreward_bench.data.items import Item, column_value
+from roboreward_bench.rubric import LABELS
 from roboreward_bench.data.reviews import STATUSES, ReviewRecord, current_decisions, item_status, stale_count
 
 
@@ -57,12 +58,6 @@ class ReviewStats:
         return self.agreeing / self.labelled if self.labelled else None
 
 
-def subset_of(item: Item, key: str) -> str:
-    """The item's value of ``key``: an Item field or a metadata column ("—" when absent)."""
-    value = getattr(item, key, None) if key in Item.__dataclass_fields__ else item.metadata.get(key)
-    return "—" if value is None else str(value)
-
-
 def review_stats(items: Iterable[Item], records: list[ReviewRecord], hashes: Mapping[str, str],
                  subset_key: str = "subset") -> ReviewStats:
     """Summarise ``records`` over ``items`` (decisions on changed content count as pending)."""
@@ -71,7 +66,7 @@ def review_stats(items: Iterable[Item], records: list[ReviewRecord], hashes: Map
     per_subset: dict[str, Counter[str]] = {}
     for item in items:
         status = item_status(current.get(item.item_id))
-        per_subset.setdefault(subset_of(item, subset_key), Counter())[status] += 1
+        per_subset.setdefault(column_value(item, subset_key), Counter())[status] += 1
     subsets = tuple(SubsetCounts(name, {s: per_subset[name][s] for s in STATUSES}) for name in sorted(per_subset))
     total = SubsetCounts("all", {s: sum(c.counts[s] for c in subsets) for s in STATUSES})
     labelled = [r for decisions in current.values() for r in decisions.values() if r.human_label is not None]

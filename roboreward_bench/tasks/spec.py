@@ -18,7 +18,7 @@ default, which is the RoboReward protocol)::
     invalid_rule: {kind: penalty, abs_error: 4.0}
     subset_key: subset                                # item field or metadata column for macro averaging
     subset_names: {bridge: Bridge}                    # display names (optional)
-    metrics: [regression, ordinal, pairwise, success, voc, best_of_n]
+    metrics: [regression, ordinal, pairwise, success, voc, best_of_n]   # metric groups (`rrbench metrics`)
     headline: mae_macro
     success_threshold: 5
     bootstrap: {resamples: 1000, seed: 0}
@@ -44,23 +44,20 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
     field_validator, model_validator
 
 from roboreward_bench.errors import TaskError, did_you_mean
+from roboreward_bench.metrics.catalogue import METRICS, builtin_groups, group_names
 from roboreward_bench.tasks.spec_errors import explain_validation_error, read_yaml_mapping
 
 # A local source is a folder holding this file (the local dataset format, see data/local.py).
 METADATA_FILE = "metadata.jsonl"
-KNOWN_METRIC_GROUPS = ("regression", "ordinal", "pairwise", "success", "voc", "best_of_n")
 KNOWN_PROMPTS = ("roboreward-v1", "helm-progress-v1", "helm-preference-v1")
 KNOWN_PARSERS = ("helm", "helm-preference")
 # protocol -> the prompt, parser, max_tokens and headline HELM uses (shared/PROTOCOLS.md); a file may override each.
 PROTOCOL_DEFAULTS: dict[str, dict[str, Any]] = {
     "discrete": {"prompt": "roboreward-v1", "parser": "helm", "max_tokens": 5000, "headline": "mae_macro"},
-    "progress": {"prompt": "helm-progress-v1", "parser": "helm", "max_tokens": 1024, "headline": "mae"},
+    "progress": {"prompt": "helm-progress-v1", "parser": "helm", "max_tokens": 1024, "headline": "progress_mae"},
     "preference": {"prompt": "helm-preference-v1", "parser": "helm-preference", "max_tokens": 1024,
-                   "headline": "accuracy"},
+                   "headline": "preference_accuracy"},
 }
-# Which way each headline metric is better (results.json records it beside the headline).
-HEADLINE_DIRECTIONS = {"mae_macro": "lower", "mae_micro": "lower", "mae": "lower", "mae_strict": "lower",
-                       "rmse_macro": "lower", "accuracy": "higher", "exact_acc": "higher", "qwk": "higher"}
 # The label column of a local dataset row names its protocol (data/local.py and data/local_multi.py).
 LABEL_COLUMNS = {"reward": "discrete", "progress": "progress", "preference": "preference"}
 
@@ -94,7 +91,21 @@ Label = Annotated[int, Field(strict=True, ge=1, le=5)]
 Flag = Annotated[bool, Field(strict=True)]
 PromptName = Annotated[str, Field(strict=True), _one_of("prompt", KNOWN_PROMPTS)]
 ParserName = Annotated[str, Field(strict=True), _one_of("parser", KNOWN_PARSERS)]
-MetricGroup = Annotated[str, Field(strict=True), _one_of("metric", KNOWN_METRIC_GROUPS)]
+def _metric_group(value: str) -> str:
+    known = group_names()  # the metric catalogue's groups, plugins included
+    if value not in known:
+        raise ValueError(f"unknown metric group {value!r}." + did_you_mean(value, known) + f" Known groups: {', '.join(known)}")
+    return value
+
+
+def _headline(value: str) -> str:
+    if value not in METRICS:
+        raise ValueError(f"unknown headline metric {value!r}." + did_you_mean(value, METRICS.names())
+                         + " Run 'rrbench metrics' for the catalogue.")
+    return value
+
+
+MetricGroup = Annotated[str, Field(strict=True), AfterValidator(_metric_group)]
 
 
 def _resolve_path(value: Any, info: ValidationInfo) -> Any:
@@ -265,8 +276,8 @@ class TaskSpec(SpecPart):
     subset_key: NonEmptyText = "subset"
     subset_names: dict[Text, Text] = Field(default_factory=dict)
     subset_aliases: dict[Text, Text] = Field(default_factory=dict)
-    metrics: tuple[MetricGroup, ...] = KNOWN_METRIC_GROUPS
-    headline: NonEmptyText = "mae_macro"
+    metrics: tuple[MetricGroup, ...] = Field(default_factory=lambda: tuple(builtin_groups()))
+    headline: Annotated[str, Field(strict=True, min_length=1), AfterValidator(_headline)] = "mae_macro"
     success_threshold: Annotated[Number, Field(ge=1, le=5)] = 5.0
     bootstrap: BootstrapSpec = BootstrapSpec()
     reference_spec: ReferenceSpec | None = Field(None, alias="reference")
@@ -305,7 +316,7 @@ class TaskSpec(SpecPart):
     @classmethod
     def _list_of_metrics(cls, value: Any) -> Any:
         if not isinstance(value, (list, tuple)):
-            raise ValueError(f"must be a list of metric groups from: {', '.join(KNOWN_METRIC_GROUPS)}")
+            raise ValueError(f"must be a list of metric groups from: {', '.join(group_names())}")
         if not value:
             raise ValueError("must list at least one metric group")
         twice = sorted({str(v) for v in value if list(value).count(v) > 1})
