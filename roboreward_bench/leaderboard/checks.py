@@ -57,9 +57,11 @@ def settings_deviations(meta: VerifiedSubmission, spec: TaskSpec) -> list[str]:
     found = []
     if meta.prompt_version != spec.prompt:
         found.append(f"prompt_version {meta.prompt_version!r} (task default {spec.prompt!r})")
-    frames = meta.frames.model_dump()
-    if frames != spec.frames.describe():
-        found.append(f"frames {_compact(frames)} (task default {_compact(spec.frames.describe())})")
+    # What was sent (the sampling spec, or whole files); mode and frames used are reports, not settings.
+    frames = meta.frames.model_dump(include={"num_frames", "fps", "max_frames", "whole_video"})
+    wanted = {"whole_video": False, **spec.frames.describe()}
+    if frames != wanted:
+        found.append(f"frames {_compact(frames)} (task default {_compact(wanted)})")
     return found
 
 
