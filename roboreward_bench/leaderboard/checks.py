@@ -78,7 +78,7 @@ def settings_problems(meta: VerifiedSubmission, spec: TaskSpec, where: str) -> l
 
 
 def _compact(frames: dict[str, Any]) -> str:
-    shown = {k: v for k, v in frames.items() if v is not None}
+    shown = {k: v for k, v in frames.items() if v is not None and not (k == "whole_video" and v is False)}
     return "{" + ", ".join(f"{k}: {v}" for k, v in shown.items()) + "}"
 
 
@@ -124,6 +124,13 @@ def results_problems(text: str, meta: VerifiedSubmission, report: MetricReport, 
     return capped(problems, where)
 
 
+def _set_frames(frames: Any) -> Any:
+    """A results.json ``frames`` without unset entries (None, or whole_video false), as the submission states it."""
+    if not isinstance(frames, dict):
+        return frames
+    return {k: v for k, v in frames.items() if v is not None and not (k == "whole_video" and v is False)}
+
+
 def _described_facts(raw: dict[str, Any], meta: VerifiedSubmission) -> list[tuple[str, Any, Any]]:
     task = raw.get("task") if isinstance(raw.get("task"), dict) else {}
     model = raw.get("model") if isinstance(raw.get("model"), dict) else {}
@@ -132,7 +139,7 @@ def _described_facts(raw: dict[str, Any], meta: VerifiedSubmission) -> list[tupl
         ("task.fingerprint", task.get("fingerprint"), meta.task_fingerprint),
         ("model.spec", model.get("spec"), meta.model.spec),
         ("model.fingerprint", model.get("fingerprint"), meta.model.fingerprint),
-        ("frames", raw.get("frames"), meta.frames.model_dump()),
+        ("frames", _set_frames(raw.get("frames")), meta.frames.model_dump(exclude_defaults=True)),
         ("prompt_version", raw.get("prompt_version"), meta.prompt_version), ("seed", raw.get("seed"), meta.seed),
         ("non_standard", raw.get("non_standard"), meta.non_standard),
     ]
