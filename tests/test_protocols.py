@@ -203,3 +203,34 @@ def test_missing_preference_video_fails_that_item_and_the_run_goes_on(tmp_path):
     assert results["headline"] == "preference_accuracy" and results["headline_direction"] == "higher"
     lines = [json.loads(line) for line in (tmp_path / "run" / "predictions.jsonl").read_text().splitlines()]
     assert sorted(r["item_id"] for r in lines) == ["pair0", "pair1", "pair2"]
+
+
+@pytest.mark.parametrize("extra, needle", [
+    ("protocol: progress\nvideo_position: after\n", "'video_position' applies to the discrete protocol only"),
+    ("swap: true\n", "'swap' applies to the preference protocol only"),
+    ("frames: {whole_video: true, num_frames: 8}\n", "takes no num_frames"),
+    ("generation: {max_tokens: 0}\n", "generation.max_tokens"),
+    ("generation: {temperature: -1}\n", "generation.temperature"),
+    ("protocol: ranking\n", "protocol"),
+    ("protocol: preference\nheadline: accuracyy\n", "Did you mean 'preference_accuracy'"),
+])
+def test_bad_protocol_settings_get_one_line(tmp_path, extra, needle):
+    spec = tmp_path / "t.yaml"
+    spec.write_text(f"name: t\nsource: {{kind: local, path: {tmp_path}}}\n" + extra)
+    process = rrbench("eval", "--task", str(spec), "--model", "constant:3")
+    assert_one_line_error(process, "t.yaml", needle)
+
+
+def test_protocol_defaults_come_from_helm():
+    from roboreward_bench.tasks.spec import task_spec_from_dict
+
+    def spec(protocol):
+        return task_spec_from_dict({"name": "t", "protocol": protocol, "source": {"kind": "local", "path": "."}},
+                                   "t", Path("."))
+    progress, preference, discrete = spec("progress"), spec("preference"), spec("discrete")
+    assert (progress.prompt, progress.parser, progress.generation.max_tokens, progress.frames.whole_video,
+            progress.headline) == ("helm-progress-v1", "helm", 1024, True, "progress_mae")
+    assert (preference.prompt, preference.parser, preference.generation.max_tokens, preference.headline) == \
+        ("helm-preference-v1", "helm-preference", 1024, "preference_accuracy")
+    assert (discrete.generation.max_tokens, discrete.generation.temperature, discrete.frames.whole_video) == \
+        (5000, 0.0, False)
