@@ -156,7 +156,7 @@ def main() -> None:
     import sklearn.metrics  # noqa: F401
     print(f"one-time metric imports: {time.perf_counter() - started:.2f} s (excluded below)")
 
-    registry._FACTORIES["random-timed"] = lambda arg, margs, ctx: TimedRandom(seed=ctx.seed)
+    registry.register_model("random-timed")(lambda arg, margs, ctx: TimedRandom(seed=ctx.seed))
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "data"
         rows = build(root, args.videos, args.items_per_video, args.frames, args.size)

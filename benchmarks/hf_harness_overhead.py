@@ -92,7 +92,7 @@ def main() -> None:
         timed.append(TimedModel(build_hf_model(argument, model_args, context)))
         return timed[-1]
 
-    registry._FACTORIES["hf-timed"] = factory
+    registry.register_model("hf-timed")(factory)
     scoring = Stopwatch(evaluate_module.score_records)
     evaluate_module.score_records = scoring
     folder = tiny_model_dir("qwen2.5-vl")

@@ -1,7 +1,9 @@
 """Leaderboard build time and page weight: 100 generated submissions of 2,000 items each.
 
-Targets (issue 5): the whole build (validate and re-score every submission,
-then render the site) under 10 s; the main page under 1 MB. Printed: a cold
+Targets (issues 5 and 15): the whole build (validate and re-score every
+submission, rank groups from the paired bootstrap, then render the site) under
+10 s; the main page under 1 MB; the per-item Parquet export of every
+submission under 10 s. Printed: a cold
 build (empty re-scoring cache, one worker per CPU), a warm rebuild (what CI's
 build step costs after its validate step), wall and CPU time, and the load
 average, since other work on the machine inflates wall time.
@@ -34,6 +36,7 @@ from roboreward_bench.evaluation.rows import scored_rows, scoring_input
 from roboreward_bench.evaluation.scoring import metric_options
 from roboreward_bench.leaderboard.board import build_boards
 from roboreward_bench.leaderboard.catalog import TaskCatalog
+from roboreward_bench.leaderboard.export import export_details
 from roboreward_bench.leaderboard.rescore_cache import RescoreCache
 from roboreward_bench.leaderboard.site import build_site
 from roboreward_bench.leaderboard.validate import validate_all
@@ -110,10 +113,27 @@ def timed_build(base: Path, cache: RescoreCache | None, workers: int | None = No
     checked = validate_all([], base / "submissions", catalog, cache, workers=workers)
     validated = time.perf_counter()
     assert all(c.ok for c in checked), [c.problems for c in checked if not c.ok][:3]
-    summary = build_site(build_boards(checked, catalog), base / "site")
+    boards = build_boards(checked, catalog)
+    ranked = time.perf_counter()
+    summary = build_site(boards, base / "site")
     finished = time.perf_counter()
-    return {"validate": validated - started, "render": finished - validated, "total": finished - started,
-            "cpu": _cpu_seconds() - cpu_before, "index_bytes": summary.index_bytes, "pages": summary.pages}
+    return {"validate": validated - started, "boards": ranked - validated, "render": finished - ranked,
+            "total": finished - started, "cpu": _cpu_seconds() - cpu_before, "index_bytes": summary.index_bytes,
+            "pages": summary.pages, "tied": sum(r.tied for b in boards for r in b.rows)}
+
+
+def timed_export(base: Path, cache: RescoreCache) -> dict[str, float]:
+    """What `rrbench leaderboard export` does: validate (cache warm), rank, write one Parquet per task."""
+    catalog = TaskCatalog(base / "tasks")
+    started = time.perf_counter()
+    boards = build_boards(validate_all([], base / "submissions", catalog, cache), catalog)
+    ready = time.perf_counter()
+    cpu_before = _cpu_seconds()
+    written = export_details(boards, base / "submissions", base / "details", catalog)
+    finished = time.perf_counter()
+    return {"prepare": ready - started, "write": finished - ready, "total": finished - started,
+            "write_cpu": _cpu_seconds() - cpu_before,
+            "rows": sum(n for _, n in written), "bytes": sum(p.stat().st_size for p, _ in written)}
 
 
 def _cpu_seconds() -> float:
@@ -146,10 +166,14 @@ def main() -> None:
         if run is None:
             continue
         print(f"{label:<26} {run['total']:6.2f} s wall  = validate + re-score {run['validate']:5.2f} s"
-              f" + render {run['render']:4.2f} s;  CPU {run['cpu']:5.2f} s")
+              f" + rank groups {run['boards']:4.2f} s + render {run['render']:4.2f} s;  CPU {run['cpu']:5.2f} s")
     print(f"build time target < 10 s: cold {cold['total']:.2f} s, warm {warm['total']:.2f} s")
     print(f"main page: {cold['index_bytes'] / 1e6:.3f} MB (target < 1 MB); "
-          f"site {cold['pages']} pages, {site_mb:.1f} MB in all")
+          f"site {cold['pages']} pages, {site_mb:.1f} MB in all; {cold['tied']} rows in a tied rank group")
+    export = timed_export(base, cache)
+    print(f"export: {export['rows']:,} rows, {export['bytes'] / 1e6:.1f} MB Parquet in {export['total']:.2f} s "
+          f"(target < 10 s) = validate (cache warm) + rank {export['prepare']:.2f} s + write {export['write']:.2f} s "
+          f"(write CPU {export['write_cpu']:.2f} s)")
     if args.keep is None:
         shutil.rmtree(base)
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from roboreward_bench.errors import TaskError, did_you_mean
+from roboreward_bench.plugins import PARSERS
 from roboreward_bench.rubric import ANSWER_MARKER
 
 _ANSWER = re.compile(ANSWER_MARKER + r"(-?\d+(?:\.\d+)?)", re.IGNORECASE)
@@ -45,15 +45,13 @@ def parse_helm(raw_text: str) -> ParsedScore:
     return ParsedScore(value, None) if math.isfinite(value) else ParsedScore(None, "not a finite number")
 
 
+PARSERS.add("helm", parse_helm, "HELM's rule: first 'answer: N', else a leading number")
+
 from roboreward_bench.answer_rules import parse_helm_preference  # noqa: E402  (the preference protocol's rule)
 
-PARSERS: dict[str, Callable[[str], Any]] = {"helm": parse_helm, "helm-preference": parse_helm_preference}
+PARSERS.add("helm-preference", parse_helm_preference, "HELM's preference rule: exactly A, B or tie after ANSWER:")
 
 
 def get_parser(name: str) -> Callable[[str], ParsedScore]:
-    """Look up a parser by name, with a did-you-mean error."""
-    try:
-        return PARSERS[name]
-    except KeyError:
-        raise TaskError(f"unknown parser {name!r}." + did_you_mean(name, sorted(PARSERS))
-                        + f" Known parsers: {', '.join(sorted(PARSERS))}") from None
+    """Look up a parser by name (built-in or from the ``rrbench.parsers`` entry points), with a did-you-mean."""
+    return PARSERS.get(name)

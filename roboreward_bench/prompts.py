@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Mapping, Sequence, Union
 
 from roboreward_bench.data.items import Item
-from roboreward_bench.errors import TaskError, did_you_mean
+from roboreward_bench.plugins import PROMPTS
 from roboreward_bench.requests import Message, Request, TextPart, VideoFilePart, VideoPart
 
 ROBOREWARD_V1 = (
@@ -75,8 +75,9 @@ HELM_PREFERENCE_V1 = (
     'of the three options exactly as written above.**'
 )
 
-PROMPTS: dict[str, str] = {"roboreward-v1": ROBOREWARD_V1, "helm-progress-v1": HELM_PROGRESS_V1,
-                           "helm-preference-v1": HELM_PREFERENCE_V1}
+PROMPTS.add("roboreward-v1", ROBOREWARD_V1, "RoboReward's rubric prompt (model cards of RoboReward-4B/8B)")
+PROMPTS.add("helm-progress-v1", HELM_PROGRESS_V1, "HELM's progress-prediction instructions (RoboRewardBench)")
+PROMPTS.add("helm-preference-v1", HELM_PREFERENCE_V1, "HELM's preference-ranking instructions (RoboRewardBench)")
 
 
 @dataclass(frozen=True)
@@ -91,12 +92,9 @@ Segment = Union[TextPart, VideoSlot]
 
 
 def render_prompt(prompt_id: str, instruction: str) -> str:
-    """The prompt text for one instruction (``<task>`` filled in where the text has it)."""
-    try:
-        template = PROMPTS[prompt_id]
-    except KeyError:
-        raise TaskError(f"unknown prompt id {prompt_id!r}." + did_you_mean(prompt_id, sorted(PROMPTS))) from None
-    return template.replace("<task>", instruction)
+    """The prompt text for one instruction (``<task>`` filled in where the text has it; an unknown id
+    is a did-you-mean error)."""
+    return PROMPTS.get(prompt_id).replace("<task>", instruction)
 
 
 def content_plan(item: Item, prompt_id: str, protocol: str = "discrete",

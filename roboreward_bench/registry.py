@@ -22,14 +22,15 @@ class Registry(Generic[T]):
 
     ``builtins`` maps a name to the module that registers it when imported;
     ``modules`` are imported before the first lookup (for kinds whose
-    built-in names are declared in their modules, like metrics). ``expect``,
-    if given, is the type every entry must have.
+    built-in names are declared in their modules, like metrics). An entry
+    point's object is registered as ``adapt(name, object)`` unless loading it
+    registered ``name`` already; ``adapt`` may raise ``error`` to refuse it.
     ``error`` is the :class:`RRBenchError` subclass raised for unknown names,
     and ``hint`` ends that message (e.g. "Run 'rrbench models' for the list.").
     """
 
-    def __init__(self, kind: str, entry_point_group: str, builtins: Mapping[str, str] = {},
-                 modules: Sequence[str] = (), expect: type | None = None,
+    def __init__(self, kind: str, entry_point_group: str | None, builtins: Mapping[str, str] = {},
+                 modules: Sequence[str] = (), adapt: Callable[[str, object], T] | None = None,
                  error: type[RRBenchError] = RRBenchError, hint: str = "") -> None:
         self.kind = kind
         self.entry_point_group = entry_point_group
@@ -37,17 +38,17 @@ class Registry(Generic[T]):
         self.hint = hint
         self._builtins = dict(builtins)
         self._modules = tuple(modules)
-        self._expect = expect
+        self._adapt = adapt
         self._entries: dict[str, T] = {}
         self._descriptions: dict[str, str] = {}
+        self._entry_point_map: dict[str, metadata.EntryPoint] | None = None
 
     def add(self, name: str, entry: T, description: str = "") -> T:
-        """Register ``entry`` under ``name``; registering a different object twice is a bug."""
+        """Register ``entry`` (described in one line) under ``name``; registering another object twice is a bug."""
         if name in self._entries and self._entries[name] is not entry:
             raise ValueError(f"{self.kind} {name!r} is registered twice")
         self._entries[name] = entry
-        doc = (getattr(entry, "__doc__", None) or "").strip() if not description else description
-        self._descriptions[name] = doc.splitlines()[0] if doc else ""
+        self._descriptions[name] = description
         return entry
 
     def register(self, name: str, description: str = "") -> Callable[[T], T]:
@@ -60,8 +61,12 @@ class Registry(Generic[T]):
             import_module(module)
 
     def _entry_points(self) -> dict[str, metadata.EntryPoint]:
+        """The group's entry points, read once per process (installed packages do not change under it)."""
         self._import_modules()
-        return {ep.name: ep for ep in metadata.entry_points(group=self.entry_point_group)}
+        if self._entry_point_map is None:
+            found = metadata.entry_points(group=self.entry_point_group) if self.entry_point_group else ()
+            self._entry_point_map = {ep.name: ep for ep in found}
+        return self._entry_point_map
 
     def names(self) -> list[str]:
         """Every name: registered, built-in and from entry points (no entry point is loaded)."""
@@ -84,10 +89,9 @@ class Registry(Generic[T]):
                 raise self.error(f"{self.kind} {name!r} from entry point {entry_point.value!r} "
                                  f"failed to load: {type(exc).__name__}: {exc}") from exc
             if name not in self._entries:  # the module may have registered it while importing
-                if self._expect is not None and not isinstance(loaded, self._expect):
-                    raise self.error(f"entry point {name!r} = {entry_point.value!r} in group "
-                                     f"{self.entry_point_group!r} registers no {self.kind} named {name!r}")
-                self.add(name, loaded)
+                doc = (getattr(loaded, "__doc__", None) or "").strip()
+                self.add(name, loaded if self._adapt is None else self._adapt(name, loaded),
+                         doc.splitlines()[0] if doc else "")
             return self._entries[name]
         raise self.error(f"unknown {self.kind} {name!r}." + did_you_mean(name, self.names())
                          + (f" {self.hint}" if self.hint else f" Known: {', '.join(self.names())}"))
@@ -99,6 +103,11 @@ class Registry(Generic[T]):
     def load_all(self) -> dict[str, T]:
         """Every entry, loaded, in name order."""
         return {name: self.get(name) for name in self.names()}
+
+    def remove(self, name: str) -> None:
+        """Forget a registered entry (tests and benchmarks register temporary ones)."""
+        self._entries.pop(name, None)
+        self._descriptions.pop(name, None)
 
     def is_registered(self, name: str) -> bool:
         """Whether ``name`` is registered already (imports nothing; for use while registering)."""

@@ -65,8 +65,10 @@ class Message:
 class Request:
     """Everything a reward model sees for one item.
 
-    ``content_hash`` is a SHA-256 over the rendered text and the exact frame
-    bytes, so caches key on what the model actually saw.
+    ``content_hash`` names what the model sees without decoding it: the
+    rendered text, part order, frame settings and the video file's digest
+    (``prompts.request_hash``), so the response cache is probed before frames
+    are decoded.
     """
 
     item_id: str

@@ -1,4 +1,4 @@
-"""The SQLite response cache and the CachedModel wrapper, on real files and real processes."""
+"""The SQLite response cache and the runner's cache stage, on real files and real processes."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from roboreward_bench.models.base import Response, Usage, fingerprint_of
-from roboreward_bench.models.cache import CachedModel, ResponseCache, cache_key, default_cache_path
+from roboreward_bench.models.cache import CacheStage, ResponseCache, cache_key, default_cache_path
 from roboreward_bench.requests import Message, Request, TextPart, VideoPart, hash_messages
 
 
@@ -48,6 +48,20 @@ class ScriptedModel:
         return [self.answers[r.item_id] for r in requests]
 
 
+def through_stage(model: ScriptedModel, cache: ResponseCache, requests: list[Request],
+                  task_fingerprint: str = "task-fp") -> tuple[list[Response], CacheStage]:
+    """What the runner does with the stage: probe each request, ask the model for the misses, store them."""
+    stage = CacheStage(cache, model.fingerprint, task_fingerprint)
+    out = [stage.lookup(r.item_id, r.prompt_version, r.content_hash) for r in requests]
+    missed = [i for i, hit in enumerate(out) if hit is None]
+    if missed:
+        fresh = model.generate([requests[i] for i in missed])
+        stage.store([requests[i] for i in missed], fresh)
+        for i, response in zip(missed, fresh):
+            out[i] = response
+    return out, stage  # type: ignore[return-value]
+
+
 def answers(*ids: str) -> dict[str, Response]:
     return {i: Response(i, f"ANSWER: {len(i) % 5 + 1}", score_probs=(0.1, 0.2, 0.3, 0.2, 0.2), latency_s=0.5,
                         usage=Usage(100, 4)) for i in ids}
@@ -56,15 +70,14 @@ def answers(*ids: str) -> dict[str, Response]:
 def test_second_run_is_served_from_the_cache(tmp_path):
     requests = [make_request(f"item-{i}", pixel=i) for i in range(5)]
     inner = ScriptedModel(answers(*(r.item_id for r in requests)))
-    first = CachedModel(inner, ResponseCache(tmp_path / "c.sqlite"), "task-fp").generate(requests)
-    again = CachedModel(inner, ResponseCache(tmp_path / "c.sqlite"), "task-fp")
-    second = again.generate(requests)
+    first, _ = through_stage(inner, ResponseCache(tmp_path / "c.sqlite"), requests)
+    second, again = through_stage(inner, ResponseCache(tmp_path / "c.sqlite"), requests)
     assert len(inner.calls) == 1
     assert [r.raw_text for r in second] == [r.raw_text for r in first]
     assert [r.score_probs for r in second] == [r.score_probs for r in first]
     assert [r.usage for r in second] == [r.usage for r in first]
     assert all(r.cached for r in second) and not any(r.cached for r in first)
-    assert again.describe()["cache"]["hits"] == 5
+    assert again.describe()["hits"] == 5 and again.describe()["misses"] == 0
 
 
 def test_only_complete_valid_answers_are_stored(tmp_path):
@@ -75,10 +88,9 @@ def test_only_complete_valid_answers_are_stored(tmp_path):
     scripted["blank"] = Response("blank", "  \n")
     inner = ScriptedModel(scripted)
     cache = ResponseCache(tmp_path / "c.sqlite")
-    model = CachedModel(inner, cache, "task-fp")
-    model.generate(requests)
+    through_stage(inner, cache, requests)
     assert cache.count() == 1
-    model.generate(requests)
+    through_stage(inner, cache, requests)
     assert inner.calls[1] == ["error", "empty", "blank"]
 
 
@@ -105,9 +117,9 @@ def test_key_changes_with_every_component(change):
 def test_changed_generation_settings_miss(tmp_path):
     requests = [make_request("a")]
     cache = ResponseCache(tmp_path / "c.sqlite")
-    CachedModel(ScriptedModel(answers("a")), cache, "t").generate(requests)
+    through_stage(ScriptedModel(answers("a")), cache, requests)
     other = ScriptedModel(answers("a"), settings={"max_new_tokens": 64})
-    CachedModel(other, cache, "t").generate(requests)
+    through_stage(other, cache, requests)
     assert other.calls == [["a"]]
 
 
@@ -125,10 +137,10 @@ def test_wal_mode_and_default_location(tmp_path, monkeypatch):
 def test_corrupt_rows_are_misses_not_crashes(tmp_path):
     path = tmp_path / "c.sqlite"
     inner = ScriptedModel(answers("a"))
-    CachedModel(inner, ResponseCache(path), "t").generate([make_request("a")])
+    through_stage(inner, ResponseCache(path), [make_request("a")])
     with sqlite3.connect(path) as db:
         db.execute("UPDATE responses SET score_probs = '[0.5, oops'")
-    responses = CachedModel(inner, ResponseCache(path), "t").generate([make_request("a")])
+    responses, _ = through_stage(inner, ResponseCache(path), [make_request("a")])
     assert len(inner.calls) == 2 and not responses[0].cached
 
 

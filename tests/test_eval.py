@@ -191,7 +191,7 @@ def test_cached_rerun_answers_before_decoding(small_dataset, tmp_path):
             calls.extend(r.item_id for r in requests)
             return super().generate(requests)
 
-    registry._FACTORIES["counting-random"] = lambda argument, args, context: CountingRandom(seed=context.seed)
+    registry.register_model("counting-random")(lambda argument, args, context: CountingRandom(seed=context.seed))
     try:
         config = EvalConfig(task=str(small_dataset), model="counting-random", model_args={},
                             output_dir=tmp_path / "run", cache_path=tmp_path / "cache.sqlite", progress=False)
@@ -199,7 +199,7 @@ def test_cached_rerun_answers_before_decoding(small_dataset, tmp_path):
         assert len(calls) == 20 and first.decodes == 12
         again = evaluate(EvalConfig(**{**config.__dict__, "fresh": True}))
     finally:
-        del registry._FACTORIES["counting-random"]
+        registry.MODELS.remove("counting-random")
     assert len(calls) == 20  # the model was not asked again
     assert again.decodes == 0  # and no frame was decoded
     records = read_predictions(tmp_path / "run" / "predictions.jsonl")

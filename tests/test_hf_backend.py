@@ -13,7 +13,7 @@ from cli_runner import assert_one_line_error, rrbench
 from roboreward_bench.errors import ModelError
 from roboreward_bench.models.base import ModelContext
 from roboreward_bench.models.hf_checkpoint import folder_digest
-from roboreward_bench.models.hf_inputs import prepare_batch, processor_inputs, render_prompt
+from roboreward_bench.models.hf_inputs import chat_prompt, prepare_batch, processor_inputs
 from roboreward_bench.models.hf_scoring import FORCED_SUFFIX, answer_step
 from roboreward_bench.models.registry import build_model
 from roboreward_bench.parsing import parse_helm
@@ -112,8 +112,8 @@ def test_prompt_keeps_the_request_order(tiny_qwen3_dir, sample_videos):
     from transformers import AutoProcessor
 
     processor = AutoProcessor.from_pretrained(tiny_qwen3_dir)
-    before = render_prompt(processor, make_request("a", sample_videos[0], "open it", video_first=True))
-    after = render_prompt(processor, make_request("a", sample_videos[0], "open it", video_first=False))
+    before = chat_prompt(processor, make_request("a", sample_videos[0], "open it", video_first=True))
+    after = chat_prompt(processor, make_request("a", sample_videos[0], "open it", video_first=False))
     assert before.index("<|video_pad|>") < before.index("Task: open it")
     assert after.index("<|video_pad|>") > after.index("Task: open it")
     assert before.endswith("<|im_start|>assistant\n")

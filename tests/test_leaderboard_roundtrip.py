@@ -128,3 +128,29 @@ def test_build_refuses_to_overwrite_a_folder_it_did_not_make(workspace: Path) ->
                    cwd=workspace)
     assert done.returncode == 2 and "refusing to overwrite" in done.stderr
     assert (precious / "thesis.tex").read_text() == "do not delete"
+
+
+def test_resubmitting_a_model_replaces_its_row_and_a_copy_is_refused(workspace: Path) -> None:
+    """One row per model: --force replaces the model's own folder; the same run under another name is refused."""
+    args = ("--contact", "x", "--root", "resub", "--tasks-dir", "tasks")
+    first = rrbench("submit", "run", "--org", "Lab", "--name", "Model", "--date", "2026-11-01", *args, cwd=workspace)
+    assert first.returncode == 0, first.stdout
+    again = rrbench("submit", "run", "--org", "Lab", "--name", "Model", *args, cwd=workspace)
+    assert again.returncode != 0 and "--force" in str(again.stderr) + str(again.stdout)
+    replaced = rrbench("submit", "run", "--org", "Lab", "--name", "Model", "--date", "2026-11-02", "--force", *args,
+                       cwd=workspace)
+    assert replaced.returncode == 0, replaced.stdout
+    assert "date: '2026-11-02'" in (workspace / "resub" / TASK / "Lab__Model" / "submission.yaml").read_text()
+    assert "public_contact" not in (workspace / "resub" / TASK / "Lab__Model" / "submission.yaml").read_text()
+    copy = rrbench("submit", "run", "--org", "Other Lab", "--name", "Renamed", "--public-contact", *args,
+                   cwd=workspace)
+    assert copy.returncode == 1 and "duplicate: answers every item exactly as" in copy.stdout
+    assert "Lab__Model (submitted 2026-11-02)" in copy.stdout
+    assert "public_contact: true" in (workspace / "resub" / TASK / "Other-Lab__Renamed" / "submission.yaml").read_text()
+    built = rrbench("leaderboard", "build", "--root", "resub", "--tasks-dir", "tasks", "--out", "resub-site",
+                    cwd=workspace)
+    assert built.returncode != 0, "the copy blocks the build until it is removed or --skip-invalid is given"
+    built = rrbench("leaderboard", "build", "--root", "resub", "--tasks-dir", "tasks", "--out", "resub-site",
+                    "--skip-invalid", cwd=workspace)
+    index = (workspace / "resub-site" / "index.html").read_text()
+    assert built.returncode == 0 and index.count('data-slug="') == 1 and "Lab__Model" in index

@@ -80,7 +80,8 @@ def test_latex_table_escapes_names_and_prints_cis() -> None:
     text = format_table(board([row("A&B_50% <x>", {"s1": 1.0, "s2": 2.0}, ci=(1.2, 1.8)),
                                row("R", {"s1": 0.5, "s2": 0.5}, kind="reported")]), "latex")
     assert r"A\&B\_50\% \textless{}x\textgreater{}" in text
-    assert r"1.500 {\scriptsize[1.200, 1.800]}" in text
+    assert r"1.500\\ {\scriptsize[1.200, 1.800]}" in text, "the CI under the value"
+    assert r"\textbf{0.500}" in text and r"\textbf{1.500}" not in text, "the best MAE (lowest) in bold"
     assert r"R$^\dagger$" in text and "Reported by its authors, not re-scored" in text
     assert "fingerprint ffffffffffff" in text
 

@@ -156,6 +156,7 @@ class Case:
     mutate: Callable[[Path, Env], None]
     reason: str
     stale: bool = False
+    unknown_version: bool = False
 
 
 CORPUS = [
@@ -181,7 +182,9 @@ CORPUS = [
          "model.organisation: must be a single line without control or bidirectional-override characters"),
     Case("task-not-its-folder", edit_meta(set_key("task", "other")), "does not match its folder 'tiny'"),
     # task
-    Case("stale-version", edit_meta(set_key("task_version", 2)), "stale: made for task version 2", stale=True),
+    Case("future-version", edit_meta(set_key("task_version", 2)), "unknown version: task 'tiny' has no version 2",
+         unknown_version=True),
+    Case("far-future-version", edit_meta(set_key("task_version", 999)), "has no version 999", unknown_version=True),
     Case("stale-fingerprint", edit_meta(set_key("task_fingerprint", "0" * 64)), "stale: made for task version 1",
          stale=True),
     # files
@@ -242,7 +245,8 @@ CORPUS = [
     Case("reported-rate-out-of-range", as_reported(set_key("metrics", "exact_acc", 1.5)),
          "metrics.exact_acc: must be between 0 and 1"),
     Case("reported-nan", as_reported(set_key("metrics", "mae_macro", float("nan"))), "must be a finite number"),
-    Case("reported-stale", as_reported(set_key("task_version", 3)), "stale: made for task version 3", stale=True),
+    Case("reported-future-version", as_reported(set_key("task_version", 3)), "unknown version: task 'tiny' has no "
+         "version 3", unknown_version=True),
 ]
 
 
@@ -262,6 +266,7 @@ def test_bad_submission_gives_its_reason(case: Case, env: Env) -> None:
     matching = [p for p in checked.problems if case.reason in p]
     assert matching, f"expected a line with {case.reason!r}, got {checked.problems}"
     assert checked.stale == case.stale
+    assert checked.unknown_version == case.unknown_version
     assert not (env.tmp / "pwned").exists(), "nothing in a submission may run"
 
 

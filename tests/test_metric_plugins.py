@@ -12,13 +12,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 
 import numpy as np
 import pytest
 
 from cli_runner import assert_one_line_error, rrbench
 from leaderboard_fixtures import TASK, write_task
+from plugin_fixtures import install_plugin
 
 PLUGIN = '''
 import numpy as np
@@ -43,13 +43,8 @@ def over_rate(t):
 @pytest.fixture(scope="module")
 def plugin_env(tmp_path_factory):
     root = tmp_path_factory.mktemp("site-packages")
-    (root / "over_plugin.py").write_text(PLUGIN)
-    dist = root / "over_plugin-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: over-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[rrbench.metrics]\nover_rate = over_plugin:over_rate\n")
-    return {"PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")]),
-            "RRBENCH_CACHE_DIR": str(root / "cache")}
+    env = install_plugin(root, "over_plugin", PLUGIN, {"rrbench.metrics": ["over_rate = over_plugin:over_rate"]})
+    return {**env, "RRBENCH_CACHE_DIR": str(root / "cache")}
 
 
 def test_plugin_metric_is_listed_with_its_declaration(plugin_env):

@@ -32,7 +32,6 @@ def messy_predictions(seed: int, n: int = 400):
     pred[odd] = rng.choice([0.0, 2.5, 3.5, 4.49, 6.0, 7.2, -1.0, 1.5], odd.sum())
     valid = rng.random(n) > 0.1
     pred[~valid & (rng.random(n) < 0.5)] = np.nan          # invalid rows: nan or leftover junk
-    valid[rng.random(n) < 0.02] = True                     # some "valid" flags on nan predictions
     subset = rng.choice(np.array(["bridge", "droid", "fractal", "viola"]), n)
     return y, pred, valid, subset
 
@@ -230,3 +229,17 @@ def test_mean_win_rate_only_over_subsets_where_model_has_a_value():
 def test_mean_win_rate_higher_is_better():
     acc = {"a": {"s1": 0.9}, "b": {"s1": 0.5}, "c": {"s1": 0.5}}
     assert mean_win_rate(acc, higher_is_better=True) == pytest.approx({"a": 1.0, "b": 0.25, "c": 0.25})
+
+
+@pytest.mark.parametrize("pred,errored,needle", [
+    ([np.nan, 3.0], [False, False], "item #0 is flagged valid but its prediction nan is not a finite number"),
+    ([2.0, np.inf], [False, False], "item #1 is flagged valid but its prediction inf"),
+    ([2.0, 3.0], [False, True], "item #1 is flagged valid but errored"),
+])
+def test_inputs_contradicting_their_validity_are_refused(pred, errored, needle):
+    from roboreward_bench.errors import RRBenchError
+
+    inputs = ScoringInput(np.array([2, 3]), np.array(pred), np.array([True, True]), np.array(errored),
+                          np.array(["a", "a"]), np.array(["e0", "e1"]))
+    with pytest.raises(RRBenchError, match=needle):
+        score(inputs, MetricOptions(resamples=0))

@@ -109,10 +109,17 @@ def test_all_invalid_scores_the_full_penalty():
 
 
 def test_errored_items_are_penalised_even_if_a_value_slipped_through():
+    from roboreward_bench.evaluation.rows import ERRORED, stored_answer
+    from roboreward_bench.results.predictions import PredictionRecord
+
+    # A record with an error but a stored value: the scored row, not the metrics, decides it is invalid.
+    slipped = PredictionRecord("a", "ANSWER: 5", parsed=5.0, valid=True, error="timeout")
+    assert stored_answer(slipped).parsed is None and stored_answer(slipped).invalid_reason == ERRORED
     data = full_input(3)
     errored = np.zeros(len(data), bool)
     errored[:5] = True
-    perfect = replace(data, y_pred=data.y_true.astype(float), valid=np.ones(len(data), bool), errored=errored)
+    perfect = replace(data, y_pred=np.where(errored, np.nan, data.y_true.astype(float)), valid=~errored,
+                      errored=errored)
     report = score(perfect, FAST)
     assert report.overall["mae_micro"].value == pytest.approx(4.0 * 5 / len(data))
     assert report.counts["errors"] == 5 and report.counts["invalid"] == 5

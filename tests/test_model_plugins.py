@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 
 from cli_runner import assert_one_line_error, rrbench
+from plugin_fixtures import install_plugin
 
 PLUGIN = '''
 from roboreward_bench.models.base import Response, fingerprint_of
@@ -35,20 +35,14 @@ def make_model(argument, model_args, context):
 '''
 
 
-def install_plugin(root):
-    """A distribution on sys.path (a dist-info folder with entry_points.txt), as pip would leave it."""
-    (root / "echo_plugin.py").write_text(PLUGIN)
-    dist = root / "echo_plugin-0.1.dist-info"
-    dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: echo-plugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text("[rrbench.models]\nechofour = echo_plugin:make_model\n")
-    return {"PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+def install_echo_plugin(root):
+    return install_plugin(root, "echo_plugin", PLUGIN, {"rrbench.models": ["echofour = echo_plugin:make_model"]})
 
 
 def test_entry_point_model_runs_and_is_listed(small_dataset, tmp_path):
     plugin_root = tmp_path / "site"
     plugin_root.mkdir()
-    env = install_plugin(plugin_root)
+    env = install_echo_plugin(plugin_root)
     process = rrbench("eval", "--task", str(small_dataset), "--model", "echofour:v2", "--output-dir",
                       str(tmp_path / "run"), "--no-progress", env=env)
     assert process.returncode == 0, process.stderr

@@ -68,10 +68,10 @@ def expected_shape(protocol: str, datasets: dict[str, Path]) -> list:
         return [ROBOREWARD_V1.replace("<task>", row["task"]), video(row["file_name"], root)]
     if protocol == "progress":
         root, row = datasets["progress"], progress_rows(1, 1)[0]
-        return [PROMPTS["helm-progress-v1"], "\nTask: stack block 0\n",
+        return [PROMPTS.get("helm-progress-v1"), "\nTask: stack block 0\n",
                 "Left camera:", video(row["videos"]["Left"], root), "Wrist camera:", video(row["videos"]["Wrist"], root)]
     root, row = datasets["preference"], preference_rows(1)[0]
-    return [PROMPTS["helm-preference-v1"], "\nTask: put the cup 0 in the sink\n", "Policy A",
+    return [PROMPTS.get("helm-preference-v1"), "\nTask: put the cup 0 in the sink\n", "Policy A",
             "Policy A - Left camera:", video(row["videos_a"]["Left"], root),
             "Policy A - Wrist camera:", video(row["videos_a"]["Wrist"], root), "\n", "Policy B",
             "Policy B - Left camera:", video(row["videos_b"]["Left"], root),

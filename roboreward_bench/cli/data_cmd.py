@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from roboreward_bench.data.items import Item
+from roboreward_bench.data.local import METADATA_FILE
 from roboreward_bench.rubric import LABELS
 
 GENERATOR = "rrb-sim"
@@ -121,7 +122,7 @@ def stats_command(task: str) -> None:
     loaded = load_task(task)
     items = loaded.items
     videos = {item.video_path for item in items}
-    size = sum(p.stat().st_size for p in videos if p.is_file()) + (loaded.data_root / "metadata.jsonl").stat().st_size
+    size = sum(p.stat().st_size for p in videos if p.is_file()) + (loaded.data_root / METADATA_FILE).stat().st_size
     from roboreward_bench.data.reviews import verified_share
 
     click.echo(f"{loaded.spec.name}: {len(items)} items, {len({i.episode_id for i in items})} episodes, "

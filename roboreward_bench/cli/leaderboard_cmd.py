@@ -56,7 +56,7 @@ def _report(results) -> int:
             click.echo(f"ok    {checked.folder}  ({_summary(checked)})")
             continue
         failed += 1
-        label = "STALE" if checked.stale else "FAIL"
+        label = "STALE" if checked.stale else "UNKNOWN VERSION" if checked.unknown_version else "FAIL"
         click.echo(f"{label:<5} {checked.folder}")
         for problem in checked.problems:
             click.echo(f"  {problem}")
@@ -93,7 +93,9 @@ def validate_command(paths: tuple[Path, ...], root: Path, tasks_dir: Path | None
 @click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.option("--org", "organisation", required=True, help="Organisation that made the model.")
 @click.option("--name", required=True, help="Display name of the model.")
-@click.option("--contact", required=True, help="E-mail or GitHub handle for questions about this submission.")
+@click.option("--contact", required=True,
+              help="E-mail or GitHub handle for the maintainers' questions; not published unless --public-contact.")
+@click.option("--public-contact", is_flag=True, help="Show the contact on the model page.")
 @click.option("--weights", type=click.Choice(["open", "closed"]), help="Open (downloadable) or closed (API) weights.")
 @click.option("--params-b", "parameters_b", type=click.FloatRange(min=0), help="Parameter count in billions.")
 @click.option("--link", help="http(s) page of the model.")
@@ -106,22 +108,24 @@ def validate_command(paths: tuple[Path, ...], root: Path, tasks_dir: Path | None
 @_tasks_option
 @click.option("--force", is_flag=True, help="Replace an existing submission folder of the same name.")
 @click.option("--no-validate", is_flag=True, help="Do not validate the new folder.")
-def submit_command(run_dir: Path, organisation: str, name: str, contact: str, weights: str | None,
+def submit_command(run_dir: Path, organisation: str, name: str, contact: str, public_contact: bool,
+                   weights: str | None,
                    parameters_b: float | None, link: str | None, paper: str | None, bibtex_file: Path | None,
                    notes: str | None, on: str | None, root: Path, tasks_dir: Path | None, force: bool,
                    no_validate: bool) -> None:
     """Make submissions/<task>/<org>__<model>/ from the run folder RUN_DIR, then validate it."""
     from roboreward_bench.leaderboard.submit import SubmitOptions, write_submission
-    from roboreward_bench.leaderboard.validate import validate_submission
+    from roboreward_bench.leaderboard.validate import validate_all
 
     bibtex = bibtex_file.read_text(encoding="utf-8").strip() if bibtex_file else None
     options = SubmitOptions(organisation=organisation, name=name, weights=weights, parameters_b=parameters_b,
-                            link=link, contact=contact, paper=paper, bibtex=bibtex, notes=notes, on=on)
+                            link=link, contact=contact, public_contact=public_contact, paper=paper, bibtex=bibtex,
+                            notes=notes, on=on)
     folder = write_submission(run_dir, root, options, force=force)
     click.echo(f"wrote {folder}")
     if no_validate:
         return
-    if _report([validate_submission(folder, root, _catalog(tasks_dir), _cache(False))]):
+    if _report(validate_all([folder], root, _catalog(tasks_dir), _cache(False))):
         sys.exit(1)
     click.echo(f"\nNext: open a pull request that adds {folder}/")
 
@@ -132,12 +136,16 @@ def leaderboard_group() -> None:
 
 
 def _boards(root: Path, tasks_dir: Path | None, paths: list[Path], rank_reported: bool, skip_invalid: bool,
-            no_cache: bool):
+            no_cache: bool, catalog=None):
     from roboreward_bench.leaderboard.board import build_boards
+    from roboreward_bench.leaderboard.snapshot import snapshot_of
     from roboreward_bench.leaderboard.validate import validate_all
 
-    catalog = _catalog(tasks_dir)
+    catalog = catalog or _catalog(tasks_dir)
     checked = validate_all(paths, root, catalog, _cache(no_cache))
+    for entry in (c for c in checked if c.unknown_version):  # never shown, never fatal to the build
+        click.echo(f"rrbench: warning: leaving out {entry.folder}: {entry.problems[-1]}", err=True)
+    checked = [c for c in checked if not c.unknown_version]
     broken = [c for c in checked if not c.ok and not c.stale]
     for entry in broken:
         for problem in entry.problems:
@@ -145,7 +153,7 @@ def _boards(root: Path, tasks_dir: Path | None, paths: list[Path], rank_reported
     if broken and not skip_invalid:
         raise RRBenchError(f"{len(broken)} submission(s) failed validation (run 'rrbench validate'); "
                            "pass --skip-invalid to leave them out")
-    return build_boards(checked, catalog, include_reported=rank_reported)
+    return build_boards(checked, catalog, include_reported=rank_reported, snapshot=snapshot_of(root))
 
 
 _rank_reported_option = click.option("--rank-reported", is_flag=True,
@@ -181,9 +189,13 @@ def build_command(out: Path, root: Path, tasks_dir: Path | None, rank_reported: 
 @_rank_reported_option
 @_cache_option
 @click.option("--no-reported", is_flag=True, help="Leave reported rows out of the table.")
+@click.option("--compact", is_flag=True,
+              help="LaTeX: model, headline with CI and 3 more columns, for one column (\\columnwidth).")
+@click.option("--bib", is_flag=True, help="Print the BibTeX the table cites (rrbench and its cited rows) instead.")
 def table_command(task: str, fmt: str, root: Path, tasks_dir: Path | None, rank_reported: bool, no_cache: bool,
-                  no_reported: bool) -> None:
-    """Print the citable table of TASK, with 95% CIs, from the re-scored submissions."""
+                  no_reported: bool, compact: bool, bib: bool) -> None:
+    """Print the citable table of TASK, with 95% CIs and the leaderboard snapshot, from the re-scored submissions."""
+    from roboreward_bench.leaderboard.latex import bib_entries
     from roboreward_bench.leaderboard.tables import format_table
 
     folder = root / task
@@ -195,4 +207,23 @@ def table_command(task: str, fmt: str, root: Path, tasks_dir: Path | None, rank_
     board = boards[0]
     if no_reported:
         board = replace(board, rows=tuple(r for r in board.rows if not r.reported))
-    click.echo(format_table(board, fmt), nl=False)
+    click.echo(bib_entries(board) if bib else format_table(board, fmt, compact=compact), nl=False)
+
+
+@leaderboard_group.command("export")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Folder for one <task>.parquet per task.")
+@_root_option
+@_tasks_option
+@_cache_option
+def export_command(out: Path, root: Path, tasks_dir: Path | None, no_cache: bool) -> None:
+    """Write every verified submission's per-item scored rows, one Parquet file per task (needs pyarrow)."""
+    from roboreward_bench.leaderboard.export import export_details
+
+    started = time.perf_counter()
+    catalog = _catalog(tasks_dir)
+    boards = _boards(root, tasks_dir, [], rank_reported=False, skip_invalid=True, no_cache=no_cache, catalog=catalog)
+    written = export_details(boards, root, out, catalog)
+    for path, rows in written:
+        click.echo(f"wrote {path} ({rows:,} rows)")
+    click.echo(f"exported {len(written)} task(s) in {time.perf_counter() - started:.2f}s")

@@ -15,7 +15,7 @@ from roboreward_bench.evaluation import runner
 from roboreward_bench.evaluation.scoring import run_results, score_records
 from roboreward_bench.frames.sampler import FrameSampler
 from roboreward_bench.metrics.types import MetricReport
-from roboreward_bench.models.registry import build_model
+from roboreward_bench.models.registry import backend, build_model
 from roboreward_bench.results.predictions import PREDICTIONS_FILE, PredictionsWriter, read_predictions
 from roboreward_bench.results.schema import RESULTS_FILE, ModelInfo, RunResults
 from roboreward_bench.data.loading import LoadedTask, load_task
@@ -67,7 +67,7 @@ def evaluate(config: EvalConfig) -> EvalOutcome:
     spec, model = build_model(config.model, config.model_args, context)
     frames, mode_deviations = runner.frames_for_model(frames, model)
     deviations = deviations + mode_deviations + runner.generation_deviations(task.spec.generation, model)
-    model = _maybe_cached(model, spec.backend, task, config)
+    cache = _cache_stage(spec.backend, model.fingerprint, task, config)
     identity = _identity(task, config, str(spec), model.fingerprint, frames.describe())
     output_dir = config.output_dir or default_output_dir(config.output_root, task.spec.name, config.model, identity)
     runner.check_run_file(output_dir, identity, config.fresh)
@@ -76,17 +76,18 @@ def evaluate(config: EvalConfig) -> EvalOutcome:
     with PredictionsWriter(output_dir / PREDICTIONS_FILE) as writer, _progress(len(items), len(items) - len(todo),
                                                                                 config.progress) as bar:
         work = runner.prefetched(runner.prepare(runner.processing_order(todo), sampler, task.spec.prompt,
-                                                task.spec.video_position, getattr(model, "lookup", None),
+                                                task.spec.video_position, cache.lookup if cache else None,
                                                 task.spec.protocol))
-        runner.run_model(model, work, task.spec.parser, writer, on_done=bar.update)
+        runner.run_model(model, work, task.spec.parser, writer, on_done=bar.update,
+                         store=cache.store if cache else None)
     selected = replace(task, items=tuple(items))
     wanted = {item.item_id for item in items}
     records = [r for r in read_predictions(output_dir / PREDICTIONS_FILE) if r.item_id in wanted]
     report = score_records(selected, records, source=str(output_dir / PREDICTIONS_FILE))
     notes = {**({"shard": f"{config.shard[0]}/{config.shard[1]}"} if config.shard else {}),
              **({"limit": config.limit} if config.limit is not None else {}), **task.notes}
-    model_info = ModelInfo(config.model, str(spec), model.fingerprint, _public_args(config.model_args),
-                           dict(model.describe()))
+    details = {**model.describe(), **({"cache": cache.describe()} if cache else {})}
+    model_info = ModelInfo(config.model, str(spec), model.fingerprint, _public_args(config.model_args), details)
     results = run_results(selected, report, model_info, runner.frames_record(frames, records), config.seed, started,
                           _now(),
                           deviations, notes, _git_commit())
@@ -95,15 +96,13 @@ def evaluate(config: EvalConfig) -> EvalOutcome:
     return EvalOutcome(output_dir, results, report, errors, sampler.decodes, len(items))
 
 
-def _maybe_cached(model: Any, backend: str, task: LoadedTask, config: EvalConfig) -> Any:
-    """Wrap real models in the response cache; baselines answer instantly and skip it."""
-    if not config.use_cache or backend in ("random", "constant", "majority"):
-        return model
-    try:
-        from roboreward_bench.models.cache import CachedModel, ResponseCache
-    except ImportError:
-        return model
-    return CachedModel(model, ResponseCache(config.cache_path), task.fingerprint)
+def _cache_stage(backend_name: str, model_fingerprint: str, task: LoadedTask, config: EvalConfig) -> Any:
+    """The response-cache stage, if the backend registered with ``cache=True`` and the run allows it."""
+    if not config.use_cache or not backend(backend_name).cache:
+        return None
+    from roboreward_bench.models.cache import CacheStage, ResponseCache
+
+    return CacheStage(ResponseCache(config.cache_path), model_fingerprint, task.fingerprint)
 
 
 def _identity(task: LoadedTask, config: EvalConfig, resolved: str, model_fp: str,

@@ -149,8 +149,12 @@ def batched(work: Iterator[WorkItem], size: int) -> Iterator[list[WorkItem]]:
 
 
 def run_model(model: RewardModel, work: Iterator[WorkItem], parser_name: str, writer: PredictionsWriter,
-              on_done: Callable[[int], None] = lambda n: None) -> None:
-    """Feed prepared work to the model in batches and append each record as it completes."""
+              on_done: Callable[[int], None] = lambda n: None,
+              store: Callable[[Sequence[Request], Sequence[Response]], None] | None = None) -> None:
+    """Feed prepared work to the model in batches and append each record as it completes.
+
+    ``store`` is the cache stage's second half: it gets each batch's requests and answers.
+    """
     parse = get_parser(parser_name)
     for batch in batched(work, max(1, int(getattr(model, "batch_size", 1)))):
         for unit in batch:
@@ -169,6 +173,8 @@ def run_model(model: RewardModel, work: Iterator[WorkItem], parser_name: str, wr
                 message = f"model failed on this batch: {type(exc).__name__}: {exc}".splitlines()[0]
                 responses = [Response(item_id=r.item_id, raw_text="", error=message) for r in ready]
             elapsed = (time.perf_counter() - started) / len(ready)
+            if store is not None:
+                store(ready, responses)
             for response in responses:
                 if response.latency_s == 0.0:
                     response = _with_latency(response, elapsed)

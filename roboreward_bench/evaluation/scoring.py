@@ -15,6 +15,7 @@ from roboreward_bench.data.loading import LoadedTask
 from roboreward_bench.evaluation.rows import ScoredRow, cluster_key, invalid_by_reason, scored_rows, scoring_input
 from roboreward_bench.metrics.catalogue import metric
 from roboreward_bench.metrics.types import MetricOptions, MetricReport
+from roboreward_bench.plugins import POINTWISE
 from roboreward_bench.results.predictions import PredictionRecord, coverage_problems, raise_problems
 from roboreward_bench.results.schema import Counts, ModelInfo, RunResults, TaskInfo, metrics_dict
 from roboreward_bench.tasks.spec import TaskSpec
@@ -24,7 +25,9 @@ def metric_options(spec: TaskSpec) -> MetricOptions:
     """The metric settings a task spec asks for."""
     return MetricOptions(groups=tuple(spec.metrics), invalid_abs_error=spec.invalid_rule.abs_error,
                          success_threshold=spec.success_threshold, resamples=spec.bootstrap.resamples,
-                         seed=spec.bootstrap.seed, cluster_key=cluster_key(spec))
+                         seed=spec.bootstrap.seed, cluster_key=cluster_key(spec),
+                         # the task's "discrete" protocol is the catalogue's pointwise one (a 1–5 score per item)
+                         protocol=POINTWISE if spec.protocol == "discrete" else spec.protocol)
 
 
 def score_rows(spec: TaskSpec, rows: Sequence[ScoredRow]) -> MetricReport:

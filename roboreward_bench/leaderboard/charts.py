@@ -201,3 +201,21 @@ def calibration_svg(data: ChartData) -> Markup | None:
             x=_n(left + size * mean_p), y=_n(top + size * (1 - rate)), r=_n(radius),
             t=f"{count} items: mean P(success) {mean_p:.2f}, observed {rate:.2f}"))
     return _svg(left + size + 12, top + size + 40, "Calibration of P(success)", body)
+
+
+def ci_bar_svg(value: float | None, low: float | None, high: float | None, scale_low: float,
+               scale_high: float) -> Markup:
+    """A small bar from ``low`` to ``high`` with a tick at ``value``, on the table's common scale."""
+    if value is None or low is None or high is None or not scale_high > scale_low:
+        return Markup("")
+    width, height = 100.0, 10.0
+
+    def x(v: float) -> float:
+        return 2 + (width - 4) * (min(max(v, scale_low), scale_high) - scale_low) / (scale_high - scale_low)
+
+    tip = f"95% CI {low:.3f}–{high:.3f}"
+    return Markup('<svg xmlns="http://www.w3.org/2000/svg" class="cibar" viewBox="0 0 {w} {h}" width="{w}" '
+                  'height="{h}" role="img" aria-label="{tip}"><title>{tip}</title>'
+                  '<line x1="2" y1="5" x2="{end}" y2="5" class="axis"/>{bar}{tick}</svg>').format(
+        w=_n(width), h=_n(height), tip=tip, end=_n(width - 2),
+        bar=_rect(x(low), 2, x(high) - x(low), 6, "range"), tick=_rect(x(value) - 1, 0, 2, 10, "point"))

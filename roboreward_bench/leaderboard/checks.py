@@ -9,11 +9,10 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from roboreward_bench.leaderboard.safety import load_json
 from roboreward_bench.leaderboard.schema import VerifiedSubmission
 from roboreward_bench.metrics.types import MetricReport
 from roboreward_bench.parsing import get_parser
-from roboreward_bench.results.predictions import PredictionRecord
+from roboreward_bench.results.predictions import PredictionRecord, decode_json
 from roboreward_bench.tasks.spec import TaskSpec
 
 MAX_PROBLEMS_PER_FILE = 20
@@ -96,7 +95,7 @@ def _show(value: Any) -> str:
 
 def results_problems(text: str, meta: VerifiedSubmission, report: MetricReport, where: str) -> list[str]:
     """A submitted results.json must describe this run and agree with the re-scored metrics."""
-    raw, problem = load_json(text, where)
+    raw, problem = decode_json(text, where)
     if problem:
         return [problem]
     if not isinstance(raw, dict) or raw.get("schema_version") != 1:

@@ -1,13 +1,19 @@
-"""How to cite rrbench itself (kept in step with the top-level CITATION.cff)."""
+"""How to cite rrbench itself, kept in step with the top-level CITATION.cff (a test compares them)."""
 
 from __future__ import annotations
 
 from roboreward_bench import __version__
 
-RRBENCH_BIBTEX = f"""@software{{rrbench,
-  title   = {{rrbench: a benchmark suite and leaderboard for vision-language reward models in robotics}},
-  author  = {{{{rrbench contributors}}}},
-  version = {{{__version__}}},
-  year    = {{2026}},
-  note    = {{Leaderboard numbers are re-scored from per-item predictions by rrbench}}
+RRBENCH_KEY = "rrbench"
+RRBENCH_URL = "https://github.com/rrbench/rrbench"
+RELEASE_DATE = "2026-11-29"  # date-released of this version in CITATION.cff
+RRBENCH_BIBTEX = f"""@misc{{{RRBENCH_KEY},
+  title        = {{rrbench: a benchmark suite and leaderboard for vision-language reward models in robotics}},
+  author       = {{{{rrbench contributors}}}},
+  year         = {{{RELEASE_DATE[:4]}}},
+  version      = {{{__version__}}},
+  howpublished = {{\\url{{{RRBENCH_URL}}}}},
+  url          = {{{RRBENCH_URL}}},
+  note         = {{Software, version {__version__}, released {RELEASE_DATE}. Leaderboard numbers are re-scored
+                  from per-item predictions; cite the leaderboard snapshot (commit and date) printed with a table}}
 }}"""

@@ -20,22 +20,24 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
+
 from roboreward_bench import __version__
 from roboreward_bench.leaderboard.charts import ChartData
 from roboreward_bench.metrics.types import MetricReport, MetricValue
 from roboreward_bench.data.loading import LoadedTask
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 # Modules whose code decides a verdict or a number: editing one invalidates every entry.
 _SCORING_CODE = {
-    "roboreward_bench": ("parsing.py",),
+    "roboreward_bench": ("parsing.py", "plugins.py", "registry.py", "rubric.py"),
     "roboreward_bench.metrics": None,  # every module
-    "roboreward_bench.evaluation": ("scoring.py",),
+    "roboreward_bench.evaluation": ("rows.py", "scoring.py"),
     "roboreward_bench.data": ("items.py", "local.py"),
     "roboreward_bench.tasks": ("registry.py", "spec.py"),
     "roboreward_bench.results": ("predictions.py",),
     "roboreward_bench.leaderboard": ("checks.py", "validate.py", "schema.py", "safety.py", "charts.py",
-                                     "rescore_cache.py"),
+                                     "rescore_cache.py", "uncertainty.py", "metric_facts.py", "duplicates.py"),
 }
 
 
@@ -74,6 +76,8 @@ class Rescored:
 
     report: MetricReport
     charts: ChartData
+    draws: np.ndarray | None = None  # the headline over the task's bootstrap resamples (rank groups)
+    digest: str | None = None  # what the predictions answer, for refusing duplicates
 
 
 def _report_to_json(report: MetricReport) -> dict[str, Any]:
@@ -100,14 +104,19 @@ class RescoreCache:
             data = json.loads(self._path(key).read_text(encoding="utf-8"))
             if data.get("key") != key:
                 return None
-            return Rescored(_report_from_json(data["report"]), ChartData.from_json(data["charts"]))
+            draws = data.get("draws")
+            return Rescored(_report_from_json(data["report"]), ChartData.from_json(data["charts"]),
+                            None if draws is None else np.array([np.nan if v is None else v for v in draws]),
+                            data.get("digest"))
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
     def put(self, key: str, rescored: Rescored) -> None:
         """Store atomically (temp file + rename); a cache that cannot be written is skipped silently."""
         path = self._path(key)
-        payload = {"key": key, "report": _report_to_json(rescored.report), "charts": rescored.charts.to_json()}
+        draws = None if rescored.draws is None else [v if np.isfinite(v) else None for v in rescored.draws.tolist()]
+        payload = {"key": key, "report": _report_to_json(rescored.report), "charts": rescored.charts.to_json(),
+                   "draws": draws, "digest": rescored.digest}
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             temporary = path.with_suffix(f".{os.getpid()}.tmp")

@@ -8,12 +8,11 @@ place that touches its files, and it only ever reads bytes:
   FIFOs or devices, nothing resolving outside the submissions root;
 - YAML through a safe loader that also refuses anchors/aliases (a tiny file
   can otherwise expand to gigabytes) and duplicate keys (which would hide
-  one value from a reviewer); JSON through ``json`` without NaN/Infinity.
+  one value from a reviewer); JSON through ``results.predictions.decode_json`` (no NaN/Infinity).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
@@ -23,9 +22,10 @@ from typing import Any
 
 import yaml
 
+from roboreward_bench.results.predictions import PREDICTIONS_FILE
+from roboreward_bench.results.schema import RESULTS_FILE
+
 SUBMISSION_FILE = "submission.yaml"
-PREDICTIONS_FILE = "predictions.jsonl"
-RESULTS_FILE = "results.json"
 # name -> size limit in bytes
 ALLOWED_FILES: dict[str, int] = {
     SUBMISSION_FILE: 64 * 1024,
@@ -179,21 +179,3 @@ def load_yaml(text: str, where: Path | str) -> tuple[Any, str | None]:
         return None, f"{where}: YAML nested too deeply"
 
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed")
-
-
-# One decoder for every call: json.loads builds a new one per call when given options.
-_DECODER = json.JSONDecoder(parse_constant=_no_constants)
-
-
-def load_json(text: str, where: Path | str) -> tuple[Any, str | None]:
-    """Decode untrusted JSON: no NaN or Infinity, bounded nesting."""
-    try:
-        return _DECODER.decode(text), None
-    except json.JSONDecodeError as exc:
-        return None, f"{where}:{exc.lineno}: not valid JSON ({exc.msg})"
-    except ValueError as exc:
-        return None, f"{where}: not valid JSON ({exc})"
-    except RecursionError:
-        return None, f"{where}: JSON nested too deeply"

@@ -96,7 +96,10 @@ class _Common(_Strict):
     task: str = Field(pattern=SLUG_PATTERN, description="registered task name; equals the parent folder's name")
     model: ModelCard
     date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="submission date, YYYY-MM-DD")
-    contact: str = Field(min_length=1, max_length=200, description="e-mail or GitHub handle of the submitter")
+    contact: str = Field(min_length=1, max_length=200,
+                         description="e-mail or GitHub handle of the submitter, for the maintainers")
+    public_contact: bool = Field(default=False, description="true to show contact on the model page; "
+                                                            "by default it is never published")
     paper: str | None = Field(default=None, max_length=500, pattern=URL_PATTERN, description="paper about the model")
     bibtex: str | None = Field(default=None, max_length=10000, description="BibTeX to cite the model")
     notes: str | None = Field(default=None, max_length=2000)

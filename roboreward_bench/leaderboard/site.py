@@ -20,13 +20,14 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from roboreward_bench import __version__
 from roboreward_bench.errors import RRBenchError
-from roboreward_bench.leaderboard import charts, tables
+from roboreward_bench.leaderboard import charts, metric_facts, tables
 from roboreward_bench.leaderboard.board import SIZE_BUCKETS, BoardRow, TaskBoard
 from roboreward_bench.leaderboard.citation import RRBENCH_BIBTEX
 from roboreward_bench.metrics.catalogue import catalogue
 
 MARKER = ".rrbench-site"
 ASSETS = ("site.css", "site.js")
+
 
 @dataclass(frozen=True)
 class SiteSummary:
@@ -44,9 +45,10 @@ def _environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["num"] = lambda v, digits=3: "–" if v is None else f"{v:.{digits}f}"
     env.filters["sortkey"] = lambda v: "" if v is None else repr(float(v))
-    env.globals.update(version=__version__, size_buckets=SIZE_BUCKETS, columns=tables.table_columns(),
-                       metric_labels={m.name: m.label for m in catalogue()},
-                       lower_is_better={m.name for m in catalogue() if not m.higher_is_better} | {"rank"})
+    env.globals.update(version=__version__, size_buckets=SIZE_BUCKETS, columns=tables.board_columns,
+                       label=metric_facts.label, arrow=metric_facts.arrow,
+                       lower_is_better=metric_facts.lower_is_better, ci_scale=ci_scale, ci_bar=charts.ci_bar_svg,
+                       comparison=comparison)
     return env
 
 
@@ -62,6 +64,46 @@ def prepare_output(out: Path) -> None:
 
 def model_page_path(board: TaskBoard, row: BoardRow) -> str:
     return f"models/{board.name}/{row.slug}.html"
+
+
+def ci_scale(board: TaskBoard) -> tuple[float, float]:
+    """The common scale of a board's CI bars: from the lowest CI bound to the highest."""
+    bounds = [b for r in board.rows for m in [r.metrics.get(board.headline)] if m is not None
+              for b in (m.ci_low, m.ci_high, m.value) if b is not None]
+    return (min(bounds), max(bounds)) if bounds else (0.0, 1.0)
+
+
+def _shown(row: BoardRow, name: str) -> str:
+    metric = row.metrics[name]
+    ci = f" [{metric.ci_low:.3f}, {metric.ci_high:.3f}]" if metric.ci_low is not None else ""
+    return f"{row.meta.model.name} ({metric_facts.label(name)} {metric.value:.3f}{ci})"
+
+
+def comparison(board: TaskBoard) -> str | None:
+    """One comparative sentence built only from the numbers it prints: the best model against the best
+    baseline (or, with no models yet, the best two baselines)."""
+    name = board.headline
+    ranked = [r for r in board.rows if r.rank is not None and r.value(name) is not None]
+    models = [r for r in ranked if not r.baseline]
+    baselines = [r for r in ranked if r.baseline]
+    pair = (models[0], baselines[0]) if models and baselines else tuple(ranked[:2])
+    if len(pair) < 2:
+        return None
+    first, second = pair
+    diff = first.value(name) - second.value(name)
+    better = "better" if (diff < 0) == metric_facts.lower_is_better(name) else "worse"
+    if diff == 0:
+        text = f"{_shown(first, name)} equals {_shown(second, name)}"
+    else:
+        text = (f"{_shown(first, name)} is {abs(diff):.3f} {'lower' if diff < 0 else 'higher'} ({better}) "
+                f"than {_shown(second, name)}")
+    a, b = first.metrics[name], second.metrics[name]
+    if None not in (a.ci_low, a.ci_high, b.ci_low, b.ci_high):
+        overlap = a.ci_low <= b.ci_high and b.ci_low <= a.ci_high
+        text += "; their 95% CIs overlap" if overlap else "; their 95% CIs do not overlap"
+    if first.rank_range and second.rank_range and first.rank_range == second.rank_range and first.tied:
+        text += ", and a paired bootstrap cannot separate them"
+    return text + "."
 
 
 def heatmap(board: TaskBoard) -> dict[str, Any]:
@@ -104,8 +146,10 @@ def build_site(boards: list[TaskBoard], out: Path, built_at: str | None = None) 
         for row in board.rows:
             path = out / model_page_path(board, row)
             path.parent.mkdir(parents=True, exist_ok=True)
+            names = [m.name for m in catalogue()]
+            names += sorted(set(row.metrics) - set(names))  # a reported row may name what this install lacks
             path.write_text(template.render(root="../../", board=board, row=row, charts=_model_charts(board, row),
-                                            metric_names=[m.name for m in catalogue()], **common), encoding="utf-8")
+                                            metric_names=names, **common), encoding="utf-8")
             pages += 1
     heatmaps = {board.name: heatmap(board) for board in boards}
     index = env.get_template("index.html.j2").render(root="", heatmaps=heatmaps, page_path=model_page_path,

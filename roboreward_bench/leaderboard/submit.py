@@ -35,6 +35,7 @@ class SubmitOptions:
     parameters_b: float | None = None
     link: str | None = None
     contact: str = ""
+    public_contact: bool = False  # show the contact on the model page (default: maintainers only)
     paper: str | None = None
     bibtex: str | None = None
     notes: str | None = None
@@ -79,6 +80,7 @@ def metadata_from_run(run_dir: Path, options: SubmitOptions) -> dict[str, Any]:
         "frames": {k: v for k, v in results.frames.items() if v is not None},
         "seed": results.seed, "non_standard": results.non_standard, "deviations": list(results.deviations),
         "date": options.on or date.today().isoformat(), "contact": options.contact,
+        **({"public_contact": True} if options.public_contact else {}),
         **{k: v for k, v in (("paper", options.paper), ("bibtex", options.bibtex), ("notes", options.notes)) if v},
     }
 
@@ -94,7 +96,8 @@ def write_submission(run_dir: Path, root: Path, options: SubmitOptions, force: b
     folder = submission_folder(root, meta["task"], options.organisation, options.name)
     if folder.exists():
         if not force:
-            raise RRBenchError(f"{folder}: already exists; pass --force to replace it")
+            raise RRBenchError(f"{folder}: already exists; to resubmit this model, pass --force to replace its "
+                               "folder (its row is replaced; git keeps the old version)")
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     header = ("# rrbench submission: see submissions/README.md. The numbers shown on the leaderboard are\n"

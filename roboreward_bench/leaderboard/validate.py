@@ -16,12 +16,16 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
 
+import numpy as np
+
 from roboreward_bench.errors import RRBenchError
 from roboreward_bench.evaluation.rows import scored_rows, scoring_input
 from roboreward_bench.evaluation.scoring import score_rows
 from roboreward_bench.leaderboard import checks
 from roboreward_bench.leaderboard.catalog import TaskCatalog
 from roboreward_bench.leaderboard.charts import ChartData
+from roboreward_bench.leaderboard.duplicates import records_digest, with_duplicates_refused
+from roboreward_bench.leaderboard.uncertainty import headline_draws
 from roboreward_bench.leaderboard.rescore_cache import RescoreCache, Rescored, cache_key
 from roboreward_bench.leaderboard.safety import (PREDICTIONS_FILE, RESULTS_FILE, SUBMISSION_FILE, check_location,
                                                  decode_text, load_yaml, read_folder)
@@ -40,8 +44,11 @@ class CheckedSubmission:
     meta: Submission | None
     problems: tuple[str, ...]
     stale: bool = False
+    unknown_version: bool = False  # made for a version (or fingerprint) the task never had
     report: MetricReport | None = None
     charts: ChartData | None = field(default=None, repr=False)
+    draws: np.ndarray | None = field(default=None, repr=False)  # headline over the bootstrap resamples
+    digest: str | None = None  # what the predictions answer (see .duplicates)
 
     @property
     def ok(self) -> bool:
@@ -103,7 +110,8 @@ def validate_submission(folder: Path, root: Path, catalog: TaskCatalog,
                         f"{folder.parent.name!r}")
     if isinstance(meta, ReportedSubmission):
         found, stale = _reported_problems(folder, meta, contents.files, catalog)
-        return CheckedSubmission(folder, meta, tuple(problems + found), stale=stale)
+        unknown = any(": unknown version:" in p for p in found)
+        return CheckedSubmission(folder, meta, tuple(problems + found), stale=stale, unknown_version=unknown)
     return _verified(folder, meta, contents.files, catalog, problems, cache)
 
 
@@ -127,6 +135,11 @@ def _stale(where: Path, made_for: str, current: str, advice: str = "re-run and r
     return f"{where}: stale: made for task {made_for}, but the task is now {current}; {advice}"
 
 
+def _unknown_version(where: Path, task: str, made_for: str, current: str) -> str:
+    return (f"{where}: unknown version: task {task!r} has no {made_for}; it is at {current}. "
+            "Re-run on the current task and resubmit")
+
+
 def _reported_problems(folder: Path, meta: ReportedSubmission, files: dict[str, bytes],
                        catalog: TaskCatalog) -> tuple[list[str], bool]:
     """Problems of a reported row, and whether it is stale."""
@@ -139,7 +152,10 @@ def _reported_problems(folder: Path, meta: ReportedSubmission, files: dict[str, 
         return problems + [f"{where}: {exc}"], False
     if spec.require_verified:
         problems.append(f"{where}: task {spec.name!r} accepts only verified submissions")
-    stale = meta.task_version is not None and meta.task_version != spec.version
+    unknown = meta.task_version is not None and meta.task_version > spec.version
+    stale = meta.task_version is not None and meta.task_version < spec.version
+    if unknown:
+        problems.append(_unknown_version(where, spec.name, f"version {meta.task_version}", f"version {spec.version}"))
     if stale:
         problems.append(_stale(where, f"version {meta.task_version}", f"version {spec.version}",
                                "check the source's numbers against the current task and update task_version"))
@@ -177,14 +193,20 @@ def _verified(folder: Path, meta: VerifiedSubmission, files: dict[str, bytes], c
     except RRBenchError as exc:
         return CheckedSubmission(folder, meta, tuple(problems + [f"{where}: {exc}"]))
     if (meta.task_version, meta.task_fingerprint) != (task.spec.version, task.fingerprint):
-        problems.append(_stale(where, f"version {meta.task_version} (fingerprint {meta.task_fingerprint[:12]})",
-                               f"version {task.spec.version} (fingerprint {task.fingerprint[:12]})"))
-        return CheckedSubmission(folder, meta, tuple(problems), stale=True)
+        made_for = f"version {meta.task_version} (fingerprint {meta.task_fingerprint[:12]})"
+        current = f"version {task.spec.version} (fingerprint {task.fingerprint[:12]})"
+        if meta.task_version <= task.spec.version:  # an earlier version, or earlier data of this one
+            problems.append(_stale(where, made_for, current))
+            return CheckedSubmission(folder, meta, tuple(problems), stale=True)
+        # A version after the current one: the task never had it.
+        problems.append(_unknown_version(where, task.spec.name, f"version {meta.task_version}", current))
+        return CheckedSubmission(folder, meta, tuple(problems), unknown_version=True)
     problems.extend(checks.settings_problems(meta, task.spec, str(where)))
     key = cache_key(task, files) if cache is not None and not problems else None
     hit = cache.get(key) if cache is not None and key is not None else None
     if hit is not None:
-        return CheckedSubmission(folder, meta, (), report=hit.report, charts=hit.charts)
+        return CheckedSubmission(folder, meta, (), report=hit.report, charts=hit.charts, draws=hit.draws,
+                                 digest=hit.digest)
     found, rescored = _rescore(folder, meta, files, task)
     already = [p for p in problems if p.startswith(str(folder / PREDICTIONS_FILE))]
     problems.extend(found if not already or rescored is not None else [])
@@ -192,7 +214,8 @@ def _verified(folder: Path, meta: VerifiedSubmission, files: dict[str, bytes], c
         return CheckedSubmission(folder, meta, tuple(problems))
     if cache is not None and key is not None and not problems:
         cache.put(key, rescored)
-    return CheckedSubmission(folder, meta, tuple(problems), report=rescored.report, charts=rescored.charts)
+    return CheckedSubmission(folder, meta, tuple(problems), report=rescored.report, charts=rescored.charts,
+                             draws=rescored.draws, digest=rescored.digest)
 
 
 def _rescore(folder: Path, meta: VerifiedSubmission, files: dict[str, bytes],
@@ -218,7 +241,9 @@ def _rescore(folder: Path, meta: VerifiedSubmission, files: dict[str, bytes],
         text, problem = decode_text(files[RESULTS_FILE], folder / RESULTS_FILE)
         problems.extend([problem] if problem else checks.results_problems(text, meta, report,
                                                                          str(folder / RESULTS_FILE)))
-    return problems, Rescored(report, ChartData.from_inputs(scoring_input(rows)))
+    inputs = scoring_input(rows)
+    draws = headline_draws(task.spec, inputs, task.spec.headline)
+    return problems, Rescored(report, ChartData.from_inputs(inputs), draws, records_digest(records, task.fingerprint))
 
 
 _PARALLEL_FROM = 8  # below this many folders, worker start-up costs more than it saves
@@ -242,6 +267,10 @@ def validate_all(paths: list[Path], root: Path, catalog: TaskCatalog, cache: Res
                  workers: int | None = None) -> list[CheckedSubmission]:
     """Validate every folder named by ``paths`` (all of ``root`` when empty), in order.
 
+    A verified submission that repeats an earlier one of its task (the same
+    answers, or the same model) fails, naming the earlier folder: see
+    :mod:`.duplicates`.
+
     Re-scoring is CPU-bound, so many folders are spread over ``workers``
     processes (default: one per CPU). Tasks are loaded once, before the
     workers start, and shared with them. BLAS runs single-threaded: the
@@ -254,7 +283,7 @@ def validate_all(paths: list[Path], root: Path, catalog: TaskCatalog, cache: Res
     workers = min(os.cpu_count() or 1, 8) if workers is None else workers
     if workers <= 1 or len(folders) < _PARALLEL_FROM:
         with threadpool_limits(1):
-            return [validate_submission(folder, root, catalog, cache) for folder in folders]
+            return with_duplicates_refused([validate_submission(folder, root, catalog, cache) for folder in folders])
     for name in sorted({folder.parent.name for folder in folders}):
         try:
             catalog.load(name)
@@ -262,4 +291,4 @@ def validate_all(paths: list[Path], root: Path, catalog: TaskCatalog, cache: Res
             pass  # each submission of that task reports the error itself
     with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(catalog, cache)) as pool:
         chunk = max(1, len(folders) // (4 * workers))
-        return list(pool.map(_validate_in_worker, folders, repeat(root), chunksize=chunk))
+        return with_duplicates_refused(list(pool.map(_validate_in_worker, folders, repeat(root), chunksize=chunk)))

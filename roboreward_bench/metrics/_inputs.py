@@ -42,9 +42,10 @@ def as_float(value: float | np.floating | None) -> float | None:
 def prepare(inputs: ScoringInput) -> ScoringInput:
     """Check a :class:`ScoringInput` and return it with normalised arrays.
 
-    Errored items and non-finite predictions become invalid; ``y_pred`` is nan
-    wherever an item is invalid. Raises a one-line :class:`RRBenchError` on
-    mismatched lengths or gold labels outside 1..5.
+    ``y_pred`` becomes nan wherever an item is invalid. Raises a one-line
+    :class:`RRBenchError` on mismatched lengths, gold labels outside 1..5, or
+    an item flagged valid that errored or has no finite prediction (validity
+    is decided once, when the scored rows are built).
     """
     n = len(inputs.y_true)
     arrays = {"y_pred": inputs.y_pred, "valid": inputs.valid, "errored": inputs.errored,
@@ -67,7 +68,12 @@ def prepare(inputs: ScoringInput) -> ScoringInput:
             raise RRBenchError(f"scoring input: score_probs must have shape (n, 5), got {probs.shape}")
     errored = np.asarray(inputs.errored, dtype=bool)
     y_pred = np.asarray(inputs.y_pred, dtype=float)
-    valid = usable(y_pred, inputs.valid) & ~errored
+    valid = np.asarray(inputs.valid, dtype=bool)
+    contradicts = valid & (errored | ~np.isfinite(y_pred))  # validity is decided with the scored rows, not here
+    if contradicts.any():
+        first = int(np.flatnonzero(contradicts)[0])
+        why = "errored" if errored[first] else f"its prediction {y_pred[first]} is not a finite number"
+        raise RRBenchError(f"scoring input: item #{first} is flagged valid but {why}")
     return replace(
         inputs, y_true=y_true.astype(np.int64), y_pred=np.where(valid, y_pred, np.nan), valid=valid,
         errored=errored, subset=np.asarray(inputs.subset), episode_id=np.asarray(inputs.episode_id),

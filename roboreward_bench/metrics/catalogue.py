@@ -15,7 +15,7 @@ code path and the metric gets a 95% CI. A metric without ``statistics`` (a
 rank correlation, AUROC, VOC) is a function of the items and options and has
 no CI.
 
-Built-in metrics live in the family modules listed in :data:`BUILTIN_MODULES`;
+Built-in metrics live in the family modules listed in ``plugins.METRIC_MODULES``;
 third-party packages add theirs through the entry-point group
 ``rrbench.metrics`` (entry name = metric name, object = the registered
 function or its module).
@@ -28,16 +28,11 @@ from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from roboreward_bench.errors import TaskError
 from roboreward_bench.metrics.types import MetricOptions, ScoringInput
-from roboreward_bench.registry import Registry
+from roboreward_bench.plugins import (ALWAYS_GROUP, GROUPS, METRIC_MODULES, METRICS, POINTWISE,
+                                      PROTOCOLS, STATISTICS, metric_group_names)
 
-BUILTIN_MODULES = tuple(f"roboreward_bench.metrics.{name}" for name in
-                        ("regression", "ordinal", "pairwise", "success", "voc", "best_of_n", "validity",
-                         "progress", "preference"))
-ENTRY_POINT_GROUP = "rrbench.metrics"
-ALWAYS_GROUP = "validity"  # invalid and error rates: every task reports them
-POINTWISE = "pointwise"    # the protocol of a 1–5 score per item
+PROTOCOLS.add(POINTWISE, POINTWISE, "one 1–5 progress score per item")
 
 Totals = Mapping[str, np.ndarray]
 
@@ -107,14 +102,6 @@ class Metric:
         return self.function(inputs, options)
 
 
-METRICS: Registry[Metric] = Registry("metric", ENTRY_POINT_GROUP, modules=BUILTIN_MODULES, expect=Metric,
-                                     error=TaskError, hint="Run 'rrbench metrics' for the catalogue.")
-STATISTICS: Registry[Statistic] = Registry("metric statistic", "rrbench.metric_statistics",
-                                           modules=BUILTIN_MODULES, error=TaskError)
-GROUPS: Registry[Group] = Registry("metric group", "rrbench.metric_groups", modules=BUILTIN_MODULES,
-                                   error=TaskError)
-
-
 def register_metric(name: str, *, label: str, group: str, higher_is_better: bool,
                     range: tuple[float | None, float | None], statistics: tuple[str, ...] = (),
                     protocol: str = POINTWISE, subset_column: str | None = None,
@@ -154,17 +141,17 @@ def register_statistic(name: str, *, cells: int = 0, per_subset: bool = False) -
 
 def register_group(name: str, needs: tuple[str, ...] = (),
                    notes: Callable[[ScoringInput, MetricOptions, Totals], dict[str, Any]] | None = None) -> Group:
-    """Declare a metric group with its required inputs and its notes."""
+    """Declare a metric group with its required inputs and its notes (call it before its metrics)."""
     return GROUPS.add(name, Group(name, tuple(needs), notes))
 
 
 def _module_rank(metric: Metric) -> int:
     module = metric.function.__module__
-    return BUILTIN_MODULES.index(module) if module in BUILTIN_MODULES else len(BUILTIN_MODULES)
+    return METRIC_MODULES.index(module) if module in METRIC_MODULES else len(METRIC_MODULES)
 
 
 def catalogue() -> list[Metric]:
-    """Every metric: built-ins in the order of :data:`BUILTIN_MODULES` and of their declaration, then plugins."""
+    """Every metric: built-ins in the order of ``plugins.METRIC_MODULES`` and of their declaration, then plugins."""
     METRICS.load_all()
     return sorted(METRICS.registered().values(), key=_module_rank)
 
@@ -176,8 +163,7 @@ def metric(name: str) -> Metric:
 
 def group_names() -> list[str]:
     """Every metric group a task may list (``validity`` is always on)."""
-    catalogue()
-    return [name for name in GROUPS.registered() if name != ALWAYS_GROUP]
+    return metric_group_names()
 
 
 def summary_metrics() -> list[Metric]:
@@ -191,9 +177,7 @@ def builtin_groups() -> list[str]:
     Plugin groups are opt-in (a task lists them), so installing a plugin never
     changes what, or which fingerprint, an existing task has.
     """
-    builtin = [m for m in METRICS.registered().values()
-               if _module_rank(m) < len(BUILTIN_MODULES) and m.protocol == POINTWISE]
-    return [g for g in GROUPS.registered() if g != ALWAYS_GROUP and any(m.group == g for m in builtin)]
+    return metric_group_names(builtin_only=True)
 
 
 def metrics_of(groups: tuple[str, ...], protocol: str = POINTWISE) -> list[Metric]:

@@ -57,6 +57,9 @@ def label_counts(values: Sequence[str | None]) -> dict[str, int]:
 
 def _register() -> None:
     from roboreward_bench.metrics.catalogue import register_metric
+    from roboreward_bench.plugins import PROTOCOLS
+
+    PROTOCOLS.add("preference", "preference", "A, B or tie per pair of rollouts (HELM's preference ranking)")
 
     def declare(name: str, label: str, column: str | None = None):
         return register_metric(name, label=label, group="preference", higher_is_better=True, range=(0, 1),

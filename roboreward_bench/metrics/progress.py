@@ -103,6 +103,9 @@ def clip_voc(y_pred, valid, episode_id, clip_index) -> EpisodeVOC:
 
 def _register() -> None:
     from roboreward_bench.metrics.catalogue import register_metric
+    from roboreward_bench.plugins import PROTOCOLS
+
+    PROTOCOLS.add("progress", "progress", "a percentage 0–100 per item (HELM's progress prediction)")
 
     def declare(name: str, label: str, higher: bool, value_range, column: str | None = None):
         return register_metric(name, label=label, group="progress", higher_is_better=higher, range=value_range,

@@ -81,14 +81,14 @@ class NoSettings:
     """A baseline that takes no model args."""
 
 
-@register_model("random", "uniform random label 1–5, seeded per item")
+@register_model("random", "uniform random label 1–5, seeded per item", cache=False)
 def make_random(argument: str | None, model_args: Mapping[str, Any], context: ModelContext) -> RandomBaseline:
     """Uniform random label 1–5, seeded per item."""
     settings = settings_from_args(RandomSettings, model_args, "random")
     return RandomBaseline(seed=context.seed if settings.seed is None else settings.seed)
 
 
-@register_model("constant", "constant:<k> always answers k (1–5)")
+@register_model("constant", "constant:<k> always answers k (1–5)", cache=False)
 def make_constant(argument: str | None, model_args: Mapping[str, Any], context: ModelContext) -> ConstantBaseline:
     """``constant:<k>`` always answers k."""
     settings_from_args(NoSettings, model_args, "constant")
@@ -97,7 +97,7 @@ def make_constant(argument: str | None, model_args: Mapping[str, Any], context: 
     return ConstantBaseline(int(argument))
 
 
-@register_model("majority", "the most frequent label of the task's train/dev labels")
+@register_model("majority", "the most frequent label of the task's train/dev labels", cache=False)
 def make_majority(argument: str | None, model_args: Mapping[str, Any], context: ModelContext) -> ConstantBaseline:
     """The most frequent train/dev label (ties go to the lower label), stated in the results."""
     settings_from_args(NoSettings, model_args, "majority")

@@ -2,7 +2,8 @@
 
 An entry is keyed by the model fingerprint (name, revision or weights digest,
 generation settings), the task fingerprint, the item id, the request's
-``content_hash`` (rendered prompt + exact frame bytes), the prompt version and
+``content_hash`` (rendered prompt, frame settings and the video file's
+digest, so it is known before any frame is decoded), the prompt version and
 any extra settings the caller names. Only complete, valid responses are
 stored: no error and non-empty text. Each batch is committed in one
 transaction, so a killed run loses at most the batch in flight, and several
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from roboreward_bench.errors import RRBenchError
-from roboreward_bench.models.base import Response, RewardModel, Usage
+from roboreward_bench.models.base import Response, Usage
 from roboreward_bench.requests import Request
 
 SCHEMA_VERSION = 1
@@ -149,70 +150,48 @@ def _row_to_response(row: tuple) -> Response | None:
                     usage=Usage(int(prompt_tokens or 0), int(completion_tokens or 0)), cached=True)
 
 
-class CachedModel:
-    """A :class:`RewardModel` that answers from a :class:`ResponseCache` and asks ``inner`` for the rest.
+class CacheStage:
+    """The runner's response-cache stage, for a backend registered with ``cache=True``.
 
-    Misses go to ``inner.generate`` in one call (so the inner model batches
-    them); its valid answers are committed before they are returned.
+    The runner asks :meth:`lookup` for each item before its frames are
+    decoded (a hit is answered from the cache), sends only the misses to the
+    model, and hands the answers to :meth:`store`. Each request is probed once.
     """
 
-    def __init__(self, inner: RewardModel, cache: ResponseCache, task_fingerprint: str,
+    def __init__(self, cache: ResponseCache, model_fingerprint: str, task_fingerprint: str,
                  settings: Mapping[str, Any] | None = None) -> None:
-        self.inner = inner
         self.cache = cache
+        self.model_fingerprint = model_fingerprint
         self.task_fingerprint = task_fingerprint
         self.settings = dict(settings or {})
-        self.name = inner.name
-        self.batch_size = inner.batch_size
         self.hits = 0
         self.misses = 0
         self.stored = 0
-        self.cache_seconds = 0.0  # time in cache reads and writes (not in the inner model)
+        self.seconds = 0.0  # time in cache reads and writes
 
-    @property
-    def fingerprint(self) -> str:
-        return self.inner.fingerprint
-
-    def describe(self) -> Mapping[str, Any]:
-        facts = dict(self.inner.describe())
-        facts["cache"] = {"path": str(self.cache.path), "hits": self.hits, "misses": self.misses,
-                          "stored": self.stored, "seconds": round(self.cache_seconds, 4)}
-        return facts
+    def describe(self) -> dict[str, Any]:
+        """What the stage did, for results.json (``model.details.cache``)."""
+        return {"path": str(self.cache.path), "hits": self.hits, "misses": self.misses, "stored": self.stored,
+                "seconds": round(self.seconds, 4)}
 
     def lookup(self, item_id: str, prompt_version: str, content_hash: str) -> Response | None:
-        """The cached answer for a request not built yet (the runner asks before decoding frames)."""
+        """The cached answer for a request not built yet, or None (a miss)."""
         started = time.perf_counter()
-        key = probe_key(self.inner.fingerprint, self.task_fingerprint, item_id, prompt_version, content_hash,
+        key = probe_key(self.model_fingerprint, self.task_fingerprint, item_id, prompt_version, content_hash,
                         self.settings)
         hit = self.cache.get_many([key]).get(key)
-        self.cache_seconds += time.perf_counter() - started
+        self.seconds += time.perf_counter() - started
         if hit is None:
+            self.misses += 1
             return None
         self.hits += 1
         return replace(hit, item_id=item_id)
 
-    def generate(self, requests: Sequence[Request]) -> list[Response]:
-        """Cached answers for known requests, fresh ones (then stored) for the rest; order kept."""
+    def store(self, requests: Sequence[Request], responses: Sequence[Response]) -> None:
+        """Commit the model's complete, valid answers to ``requests`` (in the same order) in one transaction."""
         started = time.perf_counter()
-        model_fp = self.inner.fingerprint
-        keys = [cache_key(model_fp, self.task_fingerprint, r, self.settings) for r in requests]
-        stored = self.cache.get_many(keys)
-        out: list[Response | None] = []
-        for request, key in zip(requests, keys):
-            hit = stored.get(key)
-            out.append(replace(hit, item_id=request.item_id) if hit is not None else None)
-        missing = [i for i, response in enumerate(out) if response is None]
-        self.hits += len(requests) - len(missing)
-        self.misses += len(missing)
-        self.cache_seconds += time.perf_counter() - started
-        if missing:
-            fresh = self.inner.generate([requests[i] for i in missing])
-            if len(fresh) != len(missing):
-                raise RuntimeError(f"{self.inner.name} returned {len(fresh)} responses for {len(missing)} requests")
-            started = time.perf_counter()
-            self.stored += self.cache.put_many([(keys[i], model_fp, self.task_fingerprint, r)
-                                                for i, r in zip(missing, fresh)])
-            self.cache_seconds += time.perf_counter() - started
-            for i, response in zip(missing, fresh):
-                out[i] = response
-        return out  # type: ignore[return-value]
+        self.stored += self.cache.put_many([
+            (cache_key(self.model_fingerprint, self.task_fingerprint, request, self.settings),
+             self.model_fingerprint, self.task_fingerprint, response)
+            for request, response in zip(requests, responses)])
+        self.seconds += time.perf_counter() - started

@@ -55,7 +55,7 @@ def video_metadata(part: VideoPart) -> dict[str, Any]:
             "frames_indices": indices, "height": int(part.frames.shape[1]), "width": int(part.frames.shape[2])}
 
 
-def render_prompt(processor, request: Request, frames_as: str = "video") -> str:
+def chat_prompt(processor, request: Request, frames_as: str = "video") -> str:
     """The prompt text exactly as the model sees it, up to the assistant turn."""
     return processor.apply_chat_template(chat_messages(request, frames_as), tokenize=False,
                                          add_generation_prompt=True)
@@ -123,6 +123,6 @@ def processor_inputs(processor, prompts: list[str], batch: PreparedBatch):
 def prepare_batch(processor, requests: Sequence[Request], frames_as: str = "video") -> PreparedBatch:
     """Render and process a batch of requests (left padding is set on the tokenizer)."""
     batch = collect_media(requests, frames_as, processor)
-    batch.prompts = [render_prompt(processor, request, frames_as) for request in requests]
+    batch.prompts = [chat_prompt(processor, request, frames_as) for request in requests]
     batch.inputs = processor_inputs(processor, batch.prompts, batch)
     return batch

@@ -11,20 +11,39 @@ name and its object a :data:`ModelFactory`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import import_module, metadata
 from typing import Any, Callable, Mapping
 
 from roboreward_bench.errors import ModelError, did_you_mean
 from roboreward_bench.models.base import ModelContext, RewardModel
+from roboreward_bench.registry import Registry
 
 ModelFactory = Callable[[str | None, Mapping[str, Any], ModelContext], RewardModel]
 ENTRY_POINT_GROUP = "rrbench.models"
 
-_FACTORIES: dict[str, ModelFactory] = {}
-_DESCRIPTIONS: dict[str, str] = {}
+
+@dataclass(frozen=True)
+class Backend:
+    """A registered backend: its factory, and whether the runner's response-cache stage applies.
+
+    Baselines answer instantly and register with ``cache=False``; everything
+    else, third-party backends included, is cached.
+    """
+
+    factory: ModelFactory
+    cache: bool = True
+
+
+def _backend_of(name: str, loaded: object) -> Backend:
+    if isinstance(loaded, Backend):
+        return loaded
+    if not callable(loaded):
+        raise ModelError(f"entry point {name!r} in group {ENTRY_POINT_GROUP!r} is not a model factory")
+    return Backend(loaded)  # type: ignore[arg-type]
+
+
 # Built-in backends live in modules that may need optional extras, so they are
 # imported only when their name is asked for.
-_LAZY_BACKENDS: dict[str, str] = {
+MODELS: Registry[Backend] = Registry("model", ENTRY_POINT_GROUP, builtins={
     "random": "roboreward_bench.models.baselines",
     "constant": "roboreward_bench.models.baselines",
     "majority": "roboreward_bench.models.baselines",
@@ -32,18 +51,15 @@ _LAZY_BACKENDS: dict[str, str] = {
     "openai": "roboreward_bench.models.openai_backend",
     "text-only": "roboreward_bench.models.shortcut",
     "video-only": "roboreward_bench.models.shortcut",
-}
+}, adapt=_backend_of, error=ModelError)
 
 
-def register_model(name: str, description: str = "") -> Callable[[ModelFactory], ModelFactory]:
-    """Decorator registering ``factory`` under backend ``name``."""
+def register_model(name: str, description: str = "", cache: bool = True) -> Callable[[ModelFactory], ModelFactory]:
+    """Decorator registering ``factory`` under backend ``name`` (``cache``: see :class:`Backend`)."""
 
     def decorate(factory: ModelFactory) -> ModelFactory:
-        if name in _FACTORIES and _FACTORIES[name] is not factory:
-            raise ValueError(f"model backend {name!r} is registered twice")
-        _FACTORIES[name] = factory
         doc = (factory.__doc__ or "").strip()
-        _DESCRIPTIONS[name] = description or (doc.splitlines()[0] if doc else "")
+        MODELS.add(name, Backend(factory, cache), description or (doc.splitlines()[0] if doc else ""))
         return factory
 
     return decorate
@@ -81,28 +97,17 @@ def parse_model_args(text: str | None) -> dict[str, str]:
     return args
 
 
-def _entry_point_factories() -> dict[str, metadata.EntryPoint]:
-    return {ep.name: ep for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)}
-
-
 def available_backends() -> list[str]:
     """Names of every backend: built-in, registered and from entry points."""
-    return sorted(set(_LAZY_BACKENDS) | set(_FACTORIES) | set(_entry_point_factories()))
+    return MODELS.names()
 
 
-def _factory(backend: str) -> ModelFactory:
-    if backend in _FACTORIES:
-        return _FACTORIES[backend]
-    if backend in _LAZY_BACKENDS:
-        import_module(_LAZY_BACKENDS[backend])
-        return _FACTORIES[backend]
-    entry_points = _entry_point_factories()
-    if backend in entry_points:
-        factory = entry_points[backend].load()
-        _FACTORIES[backend] = factory
-        return factory
-    raise ModelError(f"unknown model {backend!r}." + did_you_mean(backend, available_backends() + _alias_names())
-                     + " Run 'rrbench models' for the list.")
+def backend(name: str) -> Backend:
+    """The registered backend ``name``; an unknown name is an error with a did-you-mean over aliases too."""
+    if name not in MODELS:
+        raise ModelError(f"unknown model {name!r}." + did_you_mean(name, available_backends() + _alias_names())
+                         + " Run 'rrbench models' for the list.")
+    return MODELS.get(name)
 
 
 def _alias_names() -> list[str]:
@@ -122,21 +127,19 @@ def resolve_model_spec(text: str) -> tuple[ModelSpec, dict[str, Any]]:
         aliases = {}
     if text in aliases:
         alias = aliases[text]
-        backend, _, argument = alias.spec.partition(":")
-        return ModelSpec(backend, argument or None, alias=text), dict(alias.model_args)
-    backend, sep, argument = text.partition(":")
-    if backend not in available_backends():
-        _factory(backend)  # raises the did-you-mean error
-    return ModelSpec(backend, argument if sep else None), {}
+        name, _, argument = alias.spec.partition(":")
+        return ModelSpec(name, argument or None, alias=text), dict(alias.model_args)
+    name, sep, argument = text.partition(":")
+    backend(name)  # an unknown name raises the did-you-mean error
+    return ModelSpec(name, argument if sep else None), {}
 
 
 def build_model(text: str, model_args: Mapping[str, Any], context: ModelContext) -> tuple[ModelSpec, RewardModel]:
     """Resolve ``text`` and build the model; ``model_args`` override alias defaults."""
     spec, defaults = resolve_model_spec(text)
-    factory = _factory(spec.backend)
     merged = {**defaults, **model_args}
     try:
-        return spec, factory(spec.argument, merged, context)
+        return spec, backend(spec.backend).factory(spec.argument, merged, context)
     except ModelError:
         raise
     except ImportError as exc:
@@ -153,9 +156,7 @@ def backend_descriptions() -> dict[str, str]:
     out = {}
     for name in available_backends():
         try:
-            _factory(name)
+            out[name] = MODELS.description(name)
         except (ModelError, ImportError):
             out[name] = "(optional extra not installed)"
-            continue
-        out[name] = _DESCRIPTIONS.get(name, "")
     return out

@@ -95,15 +95,16 @@ def _no_constants(name: str) -> None:
     raise ValueError(f"{name} is not allowed")
 
 
-# One decoder for every line; NaN and Infinity are not JSON and never written by rrbench.
+# One decoder for every call; NaN and Infinity are not JSON and rrbench never writes them.
 _DECODER = json.JSONDecoder(parse_constant=_no_constants)
 
 
-def _decode(line: str, where: str) -> tuple[object, str | None]:
+def decode_json(text: str, where: str) -> tuple[object, str | None]:
+    """Decode untrusted JSON (no NaN or Infinity, bounded nesting): the value, or a one-line problem."""
     try:
-        return _DECODER.decode(line), None
+        return _DECODER.decode(text), None
     except json.JSONDecodeError as exc:
-        return None, f"{where}: not valid JSON ({exc.msg})"
+        return None, f"{where}:{exc.lineno}: not valid JSON ({exc.msg})"
     except ValueError as exc:
         return None, f"{where}: not valid JSON ({exc})"
     except RecursionError:
@@ -126,8 +127,10 @@ def parse_predictions(text: str, source: str,
         if not line.strip():
             continue
         where = f"{source}:{number}"
-        row, problem = _decode(line, where)
-        if problem is None:
+        row, problem = decode_json(line, where)
+        if problem is not None:
+            problem = problem.replace(f"{where}:1:", f"{where}:")  # one line: its number is already in ``where``
+        else:
             try:
                 record = record_from_row(row, where)
             except PredictionsError as exc:

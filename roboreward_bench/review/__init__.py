@@ -6,5 +6,6 @@
 - :mod:`~roboreward_bench.review.export`: a new dataset folder with the decisions applied;
 - :mod:`~roboreward_bench.review.session` and :mod:`~roboreward_bench.review.server`: the review page.
 
-Only ``content`` and ``store`` are imported by the data stage (``require_verified``); they stay light.
+The first two live in the data stage, which needs them for ``require_verified`` tasks; this package
+is imported only by ``rrbench review``.
 """

@@ -22,7 +22,7 @@ from roboreward_bench.data.items import Item
 from roboreward_bench.rubric import LABELS
 from roboreward_bench.errors import RRBenchError
 from roboreward_bench.frames.sampler import FrameSampler, VideoError
-from roboreward_bench.prompts import PROMPTS
+from roboreward_bench.plugins import PROMPTS
 from roboreward_bench.data.content_hash import content_hashes
 from roboreward_bench.data.reviews import DECISIONS, ReviewLog, ReviewRecord, current_decisions, read_reviews
 from roboreward_bench.tasks.spec import FrameSpec
@@ -45,7 +45,7 @@ class _Preview:
 
 def rubric_levels(prompt_id: str) -> dict[int, str]:
     """Level → rubric line ("Near Completion: …") parsed from the task's prompt text."""
-    found = re.findall(r"^([1-5]) - (.+)$", PROMPTS[prompt_id], flags=re.MULTILINE)
+    found = re.findall(r"^([1-5]) - (.+)$", PROMPTS.get(prompt_id), flags=re.MULTILINE)
     return {int(level): text for level, text in found}
 
 

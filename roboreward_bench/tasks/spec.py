@@ -44,13 +44,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
     field_validator, model_validator
 
 from roboreward_bench.errors import TaskError, did_you_mean
-from roboreward_bench.metrics.catalogue import METRICS, builtin_groups, group_names
+from roboreward_bench.plugins import METRICS, PARSERS, PROMPTS, metric_group_names
 from roboreward_bench.tasks.spec_errors import explain_validation_error, read_yaml_mapping
 
 # A local source is a folder holding this file (the local dataset format, see data/local.py).
 METADATA_FILE = "metadata.jsonl"
-KNOWN_PROMPTS = ("roboreward-v1", "helm-progress-v1", "helm-preference-v1")
-KNOWN_PARSERS = ("helm", "helm-preference")
 # protocol -> the prompt, parser, max_tokens and headline HELM uses (shared/PROTOCOLS.md); a file may override each.
 PROTOCOL_DEFAULTS: dict[str, dict[str, Any]] = {
     "discrete": {"prompt": "roboreward-v1", "parser": "helm", "max_tokens": 5000, "headline": "mae_macro"},
@@ -89,10 +87,20 @@ Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 PositiveNumber = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0)]
 Label = Annotated[int, Field(strict=True, ge=1, le=5)]
 Flag = Annotated[bool, Field(strict=True)]
-PromptName = Annotated[str, Field(strict=True), _one_of("prompt", KNOWN_PROMPTS)]
-ParserName = Annotated[str, Field(strict=True), _one_of("parser", KNOWN_PARSERS)]
+def _registered(what: str, registry) -> AfterValidator:
+    """A validator accepting the names in a plugin registry (built-ins and entry points), with a did-you-mean."""
+    def check(value: str) -> str:
+        known = registry.names()
+        if value not in known:
+            raise ValueError(f"unknown {what} {value!r}." + did_you_mean(value, known) + f" Known: {', '.join(known)}")
+        return value
+    return AfterValidator(check)
+
+
+PromptName = Annotated[str, Field(strict=True), _registered("prompt", PROMPTS)]
+ParserName = Annotated[str, Field(strict=True), _registered("parser", PARSERS)]
 def _metric_group(value: str) -> str:
-    known = group_names()  # the metric catalogue's groups, plugins included
+    known = metric_group_names()  # the metric catalogue's groups, plugins included
     if value not in known:
         raise ValueError(f"unknown metric group {value!r}." + did_you_mean(value, known) + f" Known groups: {', '.join(known)}")
     return value
@@ -276,7 +284,7 @@ class TaskSpec(SpecPart):
     subset_key: NonEmptyText = "subset"
     subset_names: dict[Text, Text] = Field(default_factory=dict)
     subset_aliases: dict[Text, Text] = Field(default_factory=dict)
-    metrics: tuple[MetricGroup, ...] = Field(default_factory=lambda: tuple(builtin_groups()))
+    metrics: tuple[MetricGroup, ...] = Field(default_factory=lambda: tuple(metric_group_names(builtin_only=True)))
     headline: Annotated[str, Field(strict=True, min_length=1), AfterValidator(_headline)] = "mae_macro"
     success_threshold: Annotated[Number, Field(ge=1, le=5)] = 5.0
     bootstrap: BootstrapSpec = BootstrapSpec()
@@ -316,7 +324,7 @@ class TaskSpec(SpecPart):
     @classmethod
     def _list_of_metrics(cls, value: Any) -> Any:
         if not isinstance(value, (list, tuple)):
-            raise ValueError(f"must be a list of metric groups from: {', '.join(group_names())}")
+            raise ValueError(f"must be a list of metric groups from: {', '.join(metric_group_names())}")
         if not value:
             raise ValueError("must list at least one metric group")
         twice = sorted({str(v) for v in value if list(value).count(v) > 1})

@@ -12,6 +12,11 @@
     return raw === "" ? null : raw.toLowerCase();
   }
 
+  function sortTier(cell, value) {
+    if (value === null) return 2;
+    return cell && cell.getAttribute("data-degenerate") === "yes" ? 1 : 0;
+  }
+
   function sortTable(table, header) {
     var headers = Array.prototype.slice.call(table.tHead.rows[0].cells);
     var column = headers.indexOf(header);
@@ -26,9 +31,9 @@
     var rows = Array.prototype.slice.call(body.rows);
     rows.sort(function (a, b) {
       var x = sortValue(a.cells[column], type), y = sortValue(b.cells[column], type);
+      var tier = sortTier(a.cells[column], x) - sortTier(b.cells[column], y);
+      if (tier !== 0) return tier;  // degenerate values after informative ones, missing values last
       if (x === null && y === null) return 0;
-      if (x === null) return 1;  // missing values always last
-      if (y === null) return -1;
       var order = x < y ? -1 : x > y ? 1 : 0;
       return ascending ? order : -order;
     });
@@ -70,6 +75,8 @@
       Array.prototype.forEach.call(controls.querySelectorAll("select, input"), function (input) {
         input.addEventListener("change", function () { applyFilters(controls, table); });
       });
+      var all = controls.querySelector(".show-all-columns");
+      if (all) all.addEventListener("change", function () { table.classList.toggle("all-columns", all.checked); });
       applyFilters(controls, table);
     });
     document.documentElement.setAttribute("data-ready", "yes");
