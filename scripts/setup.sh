@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install rrbench with every extra (hf, api, sim, dev) on a fresh Debian machine.
+# Install rrbench with every extra (hf, api, sim, dev) on a fresh Debian machine, and rrb-libero's LIBERO environment.
 #
 # - System packages: EGL/OSMesa for MuJoCo offscreen rendering, Chromium for the site tests.
 # - Python: a virtualenv outside the clone, keyed by a hash of pyproject.toml and this script,
@@ -34,4 +34,7 @@ else
   "$venv/bin/pip" install -q --no-deps --no-build-isolation -e . >/dev/null
 fi
 ln -sfn "$venv" .venv
+# rrb-libero's worker runs in a managed environment of its own (LIBERO pins numpy 1.26 and mujoco 2.3.7);
+# it is keyed by its requirement list and created once (about 650 MB).
+"$venv/bin/python" -c "from roboreward_bench.libero.environment import ensure_env; ensure_env()"
 echo "setup: ready — use .venv/bin/rrbench (or: source .venv/bin/activate)"

@@ -15,6 +15,7 @@ from roboreward_bench.evaluation import runner
 from roboreward_bench.evaluation.scoring import run_results, score_records
 from roboreward_bench.frames.sampler import FrameSampler
 from roboreward_bench.metrics.types import MetricReport
+from roboreward_bench.models.lifecycle import model_session
 from roboreward_bench.models.registry import backend, build_model
 from roboreward_bench.results.predictions import PREDICTIONS_FILE, PredictionsWriter, read_predictions
 from roboreward_bench.results.schema import RESULTS_FILE, ModelInfo, RunResults
@@ -73,8 +74,8 @@ def evaluate(config: EvalConfig) -> EvalOutcome:
     runner.check_run_file(output_dir, identity, config.fresh)
     todo = runner.pending(items, output_dir, config.fresh).todo
     sampler = FrameSampler(frames, cache_bytes=config.frame_cache_bytes)
-    with PredictionsWriter(output_dir / PREDICTIONS_FILE) as writer, _progress(len(items), len(items) - len(todo),
-                                                                                config.progress) as bar:
+    with model_session(model, output_dir), PredictionsWriter(output_dir / PREDICTIONS_FILE) as writer, \
+            _progress(len(items), len(items) - len(todo), config.progress) as bar:
         work = runner.prefetched(runner.prepare(runner.processing_order(todo), sampler, task.spec.prompt,
                                                 task.spec.video_position, cache.lookup if cache else None,
                                                 task.spec.protocol))

@@ -18,7 +18,7 @@ from roboreward_bench.errors import RRBenchError
 from roboreward_bench.evaluation.rows import read_answer
 from roboreward_bench.evaluation.selection import select_items
 from roboreward_bench.frames.sampler import FrameSampler, VideoError
-from roboreward_bench.models.base import FatalModelError, ModelContext, Response, RewardModel
+from roboreward_bench.models.base import ModelContext, Response, RewardModel
 from roboreward_bench.parsing import get_parser
 from roboreward_bench.prompts import VideoSlot, build_request, content_plan, plan_videos, request_hash
 from roboreward_bench.requests import Request, VideoFilePart, VideoPart
@@ -167,7 +167,7 @@ def run_model(model: RewardModel, work: Iterator[WorkItem], parser_name: str, wr
             started = time.perf_counter()
             try:
                 responses = model.generate(ready)
-            except FatalModelError:  # no request can succeed as configured: stop, keeping what is written
+            except RRBenchError:  # the model cannot run at all (its server never started, or refuses video): stop
                 raise
             except Exception as exc:  # one bad batch must not end the run
                 message = f"model failed on this batch: {type(exc).__name__}: {exc}".splitlines()[0]

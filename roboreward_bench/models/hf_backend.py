@@ -4,7 +4,11 @@
 ``--model-args`` from :class:`HFSettings`. Each request is rendered with the
 processor's own chat template, its frames passed as one video in the user turn
 (text and video parts in the request's order), and generated in left-padded
-batches of ``batch_size``. Decoding is greedy unless ``temperature > 0``; the
+batches of ``batch_size`` (or, with ``batch_size=auto``, the largest that
+fits in memory; see :mod:`~roboreward_bench.models.hf_batching`). dtype,
+device and attention kernel default to what suits the hardware
+(:mod:`~roboreward_bench.models.hf_settings`); the values actually used are
+recorded in results.json. Decoding is greedy unless ``temperature > 0``; the
 checkpoint's own sampling defaults (``generation_config.json``) are ignored so
 runs are reproducible.
 
@@ -16,54 +20,20 @@ from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any, Mapping, Sequence
 
 from roboreward_bench.errors import ModelError
 from roboreward_bench.models.base import ModelContext, Response, Usage, fingerprint_of
+from roboreward_bench.models.hf_batching import BatchSizer, free_memory, is_out_of_memory
 from roboreward_bench.models.hf_checkpoint import Checkpoint, ensure_local, resolve_checkpoint
 from roboreward_bench.models.hf_inputs import prepare_batch, whole_video_rule
 from roboreward_bench.models.hf_scoring import SCORE_PROBS_METHOD, AnswerScorer
+from roboreward_bench.models.hf_settings import HFSettings, pick_device, resolve_attention, resolve_dtype
 from roboreward_bench.models.media import request_problem
-from roboreward_bench.models.model_args import check_choice, check_positive, settings_from_args
+from roboreward_bench.models.model_args import settings_from_args
 from roboreward_bench.models.registry import register_model
 from roboreward_bench.requests import Request
-
-DTYPES = ("auto", "float32", "bfloat16", "float16")
-
-
-@dataclass(frozen=True)
-class HFSettings:
-    """``--model-args`` of the hf backend."""
-
-    revision: str | None = None
-    dtype: str = "auto"
-    device: str = "auto"
-    device_map: str | None = None
-    attn_implementation: str | None = None
-    batch_size: int = 1
-    max_new_tokens: int = 128
-    temperature: float = 0.0
-    top_p: float = 1.0
-    repetition_penalty: float = 1.0
-    score_probs: bool = False
-    frames_as: str = "video"
-    trust_remote_code: bool = False
-
-    def __post_init__(self) -> None:
-        check_choice(self.dtype, DTYPES, "hf: model arg 'dtype'")
-        check_choice(self.frames_as, ("video", "images"), "hf: model arg 'frames_as'")
-        check_positive(self.batch_size, "hf: model arg 'batch_size'")
-        check_positive(self.max_new_tokens, "hf: model arg 'max_new_tokens'")
-        check_positive(self.temperature, "hf: model arg 'temperature'", allow_zero=True)
-
-    def generation(self) -> dict[str, Any]:
-        """The settings that change what the model answers (part of the fingerprint)."""
-        keys = ("max_new_tokens", "temperature", "top_p", "repetition_penalty", "score_probs", "frames_as")
-        out = {key: getattr(self, key) for key in keys}
-        if self.temperature == 0:
-            out.pop("top_p")
-        return out
 
 
 def protocol_args(context: ModelContext) -> dict[str, Any]:
@@ -88,7 +58,11 @@ class HFRewardModel:
         self.settings = settings
         self.seed = seed
         self.name = f"hf:{checkpoint.spec}"
-        self.batch_size = settings.batch_size
+        # With batch_size=auto the runner hands over max_batch_size requests at a time, and the sizer
+        # splits them into the largest batches that fit.
+        self.sizer = BatchSizer(settings.max_batch_size if settings.auto_batch else int(settings.batch_size),
+                                auto=settings.auto_batch)
+        self.batch_size = self.sizer.start
         self._model = None
         self._processor = None
         self._scorer: AnswerScorer | None = None
@@ -100,7 +74,7 @@ class HFRewardModel:
     @property
     def fingerprint(self) -> str:
         return fingerprint_of({"backend": "hf", "repo_id": self.checkpoint.repo_id, "weights": self.checkpoint.digest,
-                               "dtype": self.settings.dtype, **self.settings.generation()})
+                               "dtype": resolve_dtype(self.settings), **self.settings.generation()})
 
     def generation_settings(self) -> dict[str, Any]:
         """max_tokens and temperature as sent, for comparison with the task protocol."""
@@ -115,6 +89,7 @@ class HFRewardModel:
             "usage": {"prompt_tokens": self._usage.prompt_tokens,
                       "completion_tokens": self._usage.completion_tokens},
             "generate_seconds": round(self.generate_seconds, 4), "load_seconds": round(self.load_seconds, 3),
+            "dtype_resolved": resolve_dtype(self.settings),
         }
         if self.settings.score_probs:
             facts["score_probs_method"] = SCORE_PROBS_METHOD
@@ -128,6 +103,8 @@ class HFRewardModel:
                      processor_class=type(self._processor).__name__, dtype=str(self._model.dtype).replace("torch.", ""),
                      device=str(self._input_device()), transformers_version=transformers.__version__,
                      torch_version=torch.__version__, chat_template_sha256=self._template_hash(),
+                     attn_implementation=getattr(self._model.config, "_attn_implementation", None),
+                     device_map=_devices_used(self._model), batching=self.sizer.describe(),
                      whole_video_frames=whole_video_rule(self._processor))
         return facts
 
@@ -151,9 +128,11 @@ class HFRewardModel:
 
         folder = ensure_local(self.checkpoint)
         options: dict[str, Any] = {"trust_remote_code": self.settings.trust_remote_code}
-        options["dtype"] = "auto" if self.settings.dtype == "auto" else getattr(torch, self.settings.dtype)
-        if self.settings.attn_implementation:
-            options["attn_implementation"] = self.settings.attn_implementation
+        dtype = resolve_dtype(self.settings)
+        options["dtype"] = getattr(torch, dtype)
+        attention = resolve_attention(self.settings, dtype)
+        if attention:
+            options["attn_implementation"] = attention
         if self.settings.device_map:
             options["device_map"] = self.settings.device_map
         try:
@@ -163,7 +142,7 @@ class HFRewardModel:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModelError(f"{self.name}: cannot load as an image-text-to-text model: {first_line}") from None
         if not self.settings.device_map:
-            model = model.to(_pick_device(self.settings.device))
+            model = model.to(pick_device(self.settings.device))
         model.eval()
         tokenizer = getattr(processor, "tokenizer", None)
         if tokenizer is None or getattr(processor, "chat_template", None) is None:
@@ -193,20 +172,40 @@ class HFRewardModel:
                 good.append(index)
         if good:
             self._ensure_loaded()
-        for start in range(0, len(good), self.batch_size):
-            chunk = good[start:start + self.batch_size]
-            for index, response in zip(chunk, self._generate_chunk([requests[i] for i in chunk])):
-                responses[index] = response
+        for index, response in zip(good, self._answer([requests[i] for i in good])):
+            responses[index] = response
         return [responses[i] for i in range(len(requests))]
 
-    def _generate_chunk(self, requests: list[Request]) -> list[Response]:
-        try:
-            return self._generate_batch(requests)
-        except Exception as exc:  # e.g. out of memory: retry one by one so only the culprit fails
-            _free_accelerator_memory()
-            if len(requests) == 1:
-                return [Response(requests[0].item_id, "", error=_one_line(exc))]
-            return [response for request in requests for response in self._generate_chunk([request])]
+    def _answer(self, requests: list[Request]) -> list[Response]:
+        """Batches of the sizer's size (``batch_size=auto``) or of ``batch_size``, in order."""
+        out: list[Response] = []
+        start = 0
+        while start < len(requests):
+            chunk = requests[start:start + (self.sizer.size if self.sizer.auto else self.batch_size)]
+            try:
+                out.extend(self._generate_batch(chunk))
+            except Exception as exc:
+                free_memory()
+                if is_out_of_memory(exc) and self.sizer.out_of_memory(len(chunk), exc):
+                    continue  # the same requests again, in a smaller batch
+                out.extend(self._one_by_one(chunk, exc))
+            else:
+                self.sizer.succeeded(len(chunk))
+            start += len(chunk)
+        return out
+
+    def _one_by_one(self, requests: list[Request], failure: Exception) -> list[Response]:
+        """After a failed batch, each request alone, so only the culprit gets an error."""
+        if len(requests) == 1:
+            return [Response(requests[0].item_id, "", error=_one_line(failure))]
+        out = []
+        for request in requests:
+            try:
+                out.extend(self._generate_batch([request]))
+            except Exception as exc:
+                free_memory()
+                out.append(Response(request.item_id, "", error=_one_line(exc)))
+        return out
 
     def _generate_batch(self, requests: list[Request]) -> list[Response]:
         import torch
@@ -272,23 +271,10 @@ class HFRewardModel:
         return ids
 
 
-def _pick_device(device: str) -> str:
-    import torch
-
-    if device != "auto":
-        return device
-    if torch.cuda.is_available():
-        return "cuda"
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return "mps"
-    return "cpu"
-
-
-def _free_accelerator_memory() -> None:
-    import torch
-
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
+def _devices_used(model) -> list[str] | None:
+    """The devices accelerate placed the weights on (``device_map``), or None if it did not."""
+    placement = getattr(model, "hf_device_map", None)
+    return sorted({str(device) for device in placement.values()}) if placement else None
 
 
 def _batch_seed(seed: int, requests: Sequence[Request]) -> int:

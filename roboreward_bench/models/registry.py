@@ -49,6 +49,9 @@ MODELS: Registry[Backend] = Registry("model", ENTRY_POINT_GROUP, builtins={
     "majority": "roboreward_bench.models.baselines",
     "hf": "roboreward_bench.models.hf_backend",
     "openai": "roboreward_bench.models.openai_backend",
+    "vllm": "roboreward_bench.models.managed_server",
+    "sglang": "roboreward_bench.models.managed_server",
+    "serve": "roboreward_bench.models.managed_server",
     "text-only": "roboreward_bench.models.shortcut",
     "video-only": "roboreward_bench.models.shortcut",
 }, adapt=_backend_of, error=ModelError)
@@ -148,7 +151,7 @@ def build_model(text: str, model_args: Mapping[str, Any], context: ModelContext)
 
 
 def _extra_for(backend: str) -> str:
-    return {"hf": "hf", "openai": "api"}.get(backend, "dev")
+    return {"hf": "hf", "openai": "api", "vllm": "api", "sglang": "api", "serve": "api"}.get(backend, "dev")
 
 
 def backend_descriptions() -> dict[str, str]:
