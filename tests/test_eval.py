@@ -67,8 +67,14 @@ def test_broken_videos_are_errors_scored_with_max_penalty(tmp_path):
     good = (dataset / "gamma/episode_2.mp4").read_bytes()
     (dataset / "gamma/episode_2.mp4").write_bytes(good[: len(good) // 3])
     (dataset / "alpha/episode_3.mp4").unlink()
-    process = run_eval(dataset, tmp_path / "run")
-    assert process.returncode == 1
+    # Missing and empty videos stop the run before any model is built ...
+    refused = run_eval(dataset, tmp_path / "refused")
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "4 of 20 items have an unusable video" in refused.stderr and "beta/episode_1.mp4: empty" in refused.stderr
+    assert not (tmp_path / "refused").exists()
+    # ... unless errors are allowed; a video that decodes short fails its items at sampling time.
+    process = run_eval(dataset, tmp_path / "run", "--allow-errors")
+    assert process.returncode == 0
     assert "Traceback" not in process.stderr
     results, records = load(tmp_path / "run")
     failed = {r.item_id for r in records if r.error}
@@ -77,9 +83,6 @@ def test_broken_videos_are_errors_scored_with_max_penalty(tmp_path):
     for item_id in failed:
         assert item_id in process.stderr
     assert results["counts"]["errors"] == 6 and results["counts"]["items"] == 20
-    # Errors score as the maximum penalty: the constant answer that matches every label
-    # elsewhere still loses exactly 4 per errored item.
-    assert run_eval(dataset, tmp_path / "again", "--allow-errors").returncode == 0
 
 
 def test_errored_items_never_score_better_than_answers(tmp_path):
@@ -219,3 +222,23 @@ def test_majority_baseline_from_label_counts(small_dataset, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(f"name: t\nsource: {{kind: local, path: {small_dataset}}}\nreference: {{label_counts: {{7: 1}}}}\n")
     assert_one_line_error(rrbench("eval", "--task", str(bad), "--model", "majority"), "label_counts")
+
+
+@pytest.mark.parametrize("counts,median", [
+    ({1: 5, 3: 9, 5: 9}, 3),      # 23 labels: the 12th is a 3, while the majority is also 3 (tie to lower)
+    ({1: 9, 2: 2, 5: 9}, 2),      # the median differs from the majority (1)
+    ({1: 2, 4: 2}, 1),            # an even count takes the lower median
+])
+def test_median_baseline_answers_the_median_reference_label(small_dataset, tmp_path, counts, median):
+    task = tmp_path / "t.yaml"
+    listed = ", ".join(f"{k}: {v}" for k, v in counts.items())
+    task.write_text(f"name: t\nsource: {{kind: local, path: {small_dataset}}}\n"
+                    f"reference: {{label_counts: {{{listed}}}, source: train counts}}\n")
+    assert rrbench("eval", "--task", str(task), "--model", "median", "--output-dir", str(tmp_path / "r"),
+                   "--no-progress").returncode == 0
+    results, records = load(tmp_path / "r")
+    assert {r.parsed for r in records} == {float(median)}
+    assert results["model"]["details"]["reference"] == "train counts"
+    no_reference = rrbench("eval", "--task", str(small_dataset), "--model", "median", "--no-progress",
+                           "--output-dir", str(tmp_path / "r2"))
+    assert_one_line_error(no_reference, "median baseline needs train or dev labels")

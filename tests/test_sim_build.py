@@ -30,7 +30,8 @@ def built(tmp_path_factory):
     from roboreward_bench.sim.build import build_split
 
     out = tmp_path_factory.mktemp("sim") / "dev"
-    report = build_split("dev", out, workers=1, tasks=("drawer-open-v3", "no-such-task-v3"),
+    # val keeps every item (no level selection), so a one-task build shows every kind
+    report = build_split("val", out, workers=1, groups_per_task=1, tasks=("drawer-open-v3", "no-such-task-v3"),
                          progress=False, keep_records=True)
     return out, report
 
@@ -41,7 +42,7 @@ def test_build_writes_the_local_format_and_skips_a_broken_task(built):
     assert "no-such-task-v3" in report.failed_tasks["no-such-task-v3"]
     from roboreward_bench.sim.splits import plan_episodes
 
-    assert report.ran == len(plan_episodes("dev", tasks=("drawer-open-v3",)))
+    assert report.ran == len(plan_episodes("val", groups_per_task=1, tasks=("drawer-open-v3",)))
     dataset = load_local_dataset(out)
     assert len(dataset.items) == report.items > 0 and not dataset.missing_videos
     kinds = {item.kind for item in dataset.items}
@@ -61,7 +62,7 @@ def test_an_interrupted_build_resumes_without_redoing_finished_episodes(built, t
     records = sorted((copy / ".build").glob("*.json"))
     lost = json.loads(records[0].read_text())
     records[0].unlink()                      # as if killed during this episode
-    report = build_split("dev", copy, workers=1, tasks=("drawer-open-v3",), progress=False)
+    report = build_split("val", copy, workers=1, groups_per_task=1, tasks=("drawer-open-v3",), progress=False)
     assert report.ran == 1 and report.reused == first.ran - 1
     assert (copy / "metadata.jsonl").read_bytes() == (out / "metadata.jsonl").read_bytes()
     assert (copy / lost["file_name"]).is_file()
@@ -73,6 +74,8 @@ def test_verify_passes_then_names_a_corrupted_video(built, tmp_path, capsys):
     code, text = run(["data", "verify", str(out), "--all", "--no-progress"], capsys)
     assert code == 0, text
     assert "all match" in text and "all frame labels identical" in text
+    share = re.search(r"visibility: (\d+) items re-rendered, ([\d.]+)% show >= 100", text)
+    assert share and int(share.group(1)) == len(load_local_dataset(out).items), text
 
     copy = tmp_path / "broken"
     shutil.copytree(out, copy)
@@ -109,6 +112,9 @@ def test_stats_and_preview_on_the_built_folder(built, tmp_path, capsys):
     assert f"{len(dataset.items)} items" in text
     for header in ("level", "subset", "kind", "split", "novelty"):
         assert re.search(rf"^\|\s*{header}\s*\|", text, re.MULTILINE), header
+    recorded = [item.metadata["visible_px"] for item in dataset.items]
+    assert f"visible main-object px in the last frame shown ({len(recorded)} items)" in text
+    assert f"min {min(recorded)}," in text
     png = tmp_path / "grid.png"
     code, text = run(["data", "preview", str(out), "--out", str(png), "--items", "3", "--frames", "4"], capsys)
     assert code == 0, text

@@ -15,7 +15,7 @@ from roboreward_bench.sim.policies import PolicySpec
 from roboreward_bench.sim.rollout import EpisodeSpec
 from roboreward_bench.sim.splits import SPLITS, plan_episodes
 
-SUCCESS = [1] * 8 + [2] * 6 + [3] * 5 + [4] * 3 + [5] * 4
+SUCCESS = [1] * 28 + [2] * 6 + [3] * 5 + [4] * 3 + [5] * 9   # 51 frames, the v2 horizon
 
 
 def _record(task="drawer-open-v3", own=SUCCESS, other=None, ambiguous_other=True):
@@ -30,15 +30,27 @@ def _record(task="drawer-open-v3", own=SUCCESS, other=None, ambiguous_other=True
 
 
 def test_clip_ends_mark_where_levels_are_reached():
-    ends = clip_ends(SUCCESS)
-    assert {8, 14, 19, 22} <= set(ends)     # first frames of levels 2, 3, 4, 5
-    assert {18, 21} <= set(ends)            # last frames of 3 and 4
-    assert 12 in ends                       # the halfway point
-    assert all(5 <= e < len(SUCCESS) - 1 for e in ends)
+    ends = clip_ends(SUCCESS, "push-s1-expert")
+    assert {28, 34, 39, 42} <= set(ends)    # first frames of levels 2, 3, 4, 5
+    assert {33, 38, 41} <= set(ends)        # last frames of 2, 3 and 4
+    assert all(25 <= e < len(SUCCESS) - 1 for e in ends)
+
+
+def test_v2_clips_never_show_fewer_than_26_frames():
+    early = [1] * 5 + [2] * 5 + [3] * 5 + [4] * 5 + [5] * 31
+    ends = clip_ends(early, "fast-expert")
+    assert ends and min(ends) >= 25          # levels reached before frame 25 give no short clip
+
+
+def test_v2_clip_ends_also_fall_on_frames_drawn_from_the_episode_id():
+    flat = [1] * 51
+    assert clip_ends(flat, "a") == clip_ends(flat, "a")          # reproducible
+    drawn = {tuple(clip_ends(flat, f"ep{i}")) for i in range(10)}
+    assert len(drawn) > 5 and all(all(25 <= e < 50 for e in ends) for ends in drawn)
 
 
 def test_items_carry_labels_read_from_frame_labels():
-    rows = items_from_record(_record(other=[5] * 10 + [1] * 16))
+    rows = items_from_record(_record(other=[5] * 10 + [1] * 41))
     kinds = Counter(r["kind"] for r in rows)
     assert kinds["full"] == 1 and kinds["counterfactual"] == 1 and kinds["clip"] >= 5
     for row in rows:
@@ -51,7 +63,7 @@ def test_items_carry_labels_read_from_frame_labels():
 
 
 def test_a_counterfactual_whose_goal_held_all_along_is_left_out():
-    rows = items_from_record(_record(other=[5] * 26))
+    rows = items_from_record(_record(other=[5] * 51))
     assert not any(r["kind"] == "counterfactual" for r in rows)
 
 
@@ -109,3 +121,12 @@ def test_a_group_shares_task_seed_and_camera_and_starts_with_the_expert():
     assert len({(s.task, s.seed, s.camera, s.group) for s in specs}) == 1
     assert len({s.policy for s in specs}) == len(specs) >= 3
     assert specs == plan_episodes("test", groups_per_task=1, tasks=("push-v3",))
+
+
+@pytest.mark.parametrize("bad", [0, 6, 7])
+def test_a_rule_giving_an_out_of_range_label_stops_the_build_naming_the_item(bad):
+    from roboreward_bench.errors import DataError
+
+    own = SUCCESS[:-1] + [bad]
+    with pytest.raises(DataError, match=r"drawer-open-s2000007-noisy0.5/full-50.*label " + str(bad)):
+        items_from_record(_record(own=own))

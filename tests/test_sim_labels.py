@@ -11,8 +11,8 @@ from roboreward_bench.sim.labels import Measure, Rule, StepState, goal_held_at_s
 HAND_HOME = (0.0, 0.6, 0.2)
 
 
-def m(dist, success=False, moved=0.0, reach=0.2, lift=0.0):
-    return Measure(success=success, dist=dist, moved=moved, reach=reach, lift=lift)
+def m(dist, success=False, moved=0.0, lift=0.0):
+    return Measure(success=success, dist=dist, moved=moved, lift=lift)
 
 
 START = m(0.25)
@@ -35,19 +35,27 @@ def test_progress_bands(dist, expected):
     assert level(RULE, m(dist), START) == expected
 
 
-def test_touching_or_nudging_the_object_is_a_small_change():
-    assert level(RULE, m(0.25, reach=0.02), START) == 2
+def test_nudging_the_object_is_a_small_change():
     assert level(RULE, m(0.25, moved=0.015), START) == 2
-    assert level(RULE, m(0.25, moved=0.005, reach=0.05), START) == 1
+    assert level(RULE, m(0.25, moved=0.005), START) == 1
+
+
+def test_v2_gripper_next_to_an_unmoved_object_is_not_progress():
+    """v1 gave 2 when the gripper came within 3 cm; v2 needs the scene to change."""
+    goal = (0.1, 0.8, 0.02)
+    still = [_state((0.1, 0.6, 0.02), goal=goal, hand=(0.1, 0.6 - d, 0.03)) for d in (0.3, 0.1, 0.01, 0.0)]
+    assert label_states("push-v3", "push-v3", still) == [1, 1, 1, 1]
+    nudged = still + [_state((0.1, 0.615, 0.02), goal=goal, hand=(0.1, 0.6, 0.03))]
+    assert label_states("push-v3", "push-v3", nudged)[-1] == 2
 
 
 def test_reach_family_ignores_object_cues():
     reach_rule = Rule(tolerance=0.05, object_cues=False)
-    assert level(reach_rule, m(0.25, reach=0.0, moved=0.1), START) == 1
+    assert level(reach_rule, m(0.25, moved=0.1), START) == 1
 
 
 def test_lifting_is_major_progress_only_in_lift_families():
-    lifted = m(0.24, lift=0.05, reach=0.0)
+    lifted = m(0.24, lift=0.05, moved=0.05)
     assert level(Rule(tolerance=0.07, lift_is_major=True), lifted, START) == 3
     assert level(Rule(tolerance=0.07), lifted, START) == 2
 
@@ -106,6 +114,16 @@ def test_inverse_instruction_on_an_opened_drawer():
     states = [_state(h, goal=(0.0, 0.53, 0.18), dist=0.2 - (0.73 - h[1])) for h in handle]
     assert goal_held_at_start("drawer-close-v3", "drawer-open-v3", states)
     assert label_states("drawer-close-v3", "drawer-open-v3", states) == [5, 5, 5, 1, 1]
+
+
+def test_v2_inverse_instruction_when_the_object_moves_its_way():
+    """A drawer-close episode (goal: pushed in, +y) whose handle is pulled further out (-y) under
+    "open the drawer": v1 called every move of over 2 cm a 1; v2 keeps the open goal held."""
+    goal = (0.0, 0.80, 0.09)
+    further_open = [_state((0.0, 0.60 - d, 0.09), goal=goal) for d in (0.0, 0.02, 0.06, 0.10)]
+    assert label_states("drawer-open-v3", "drawer-close-v3", further_open) == [5, 5, 5, 5]
+    closed_a_bit = [_state((0.0, 0.60 + d, 0.09), goal=goal) for d in (0.0, 0.01, 0.03, 0.10)]
+    assert label_states("drawer-open-v3", "drawer-close-v3", closed_a_bit) == [5, 5, 1, 1]
 
 
 def test_an_instruction_with_no_rule_on_this_scene_is_refused():

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from roboreward_bench.data.items import Item
+
 
 GENERATOR = "rrb-sim"
 GENERATORS = (GENERATOR, "rrb-libero")
@@ -83,6 +85,13 @@ def verify_command(task: str, sample: int, replay_all: bool, seed: int, no_progr
                        f"{report.items_checked} items, all frame labels identical")
         for name, message in sorted(report.failed_tasks.items()):
             click.echo(f"could not replay task {name}: {message}")
+        if report.visible_share is not None:
+            from roboreward_bench.sim.visibility import MIN_VISIBLE_PX, MIN_VISIBLE_SHARE
+
+            verdict = "ok" if report.visible_share >= MIN_VISIBLE_SHARE else f"below {MIN_VISIBLE_SHARE:.0%}"
+            click.echo(f"visibility: {len(report.visible_px)} items re-rendered, "
+                       f"{report.visible_share:.1%} show >= {MIN_VISIBLE_PX} main-object px in their last frame "
+                       f"({verdict})")
     libero_items = tuple(item for item in loaded.items if "libero_task" in item.metadata)
     libero_ok = True
     if libero_items:
@@ -113,6 +122,23 @@ def stats_command(task: str) -> None:
     click.echo(summary_line(loaded))
     for table in stats_tables(loaded):
         click.echo("\n" + table)
+    _echo_visibility(loaded.items)
+
+
+def _echo_visibility(items: tuple[Item, ...]) -> None:
+    """The distribution of visible main-object pixels in items' last frames (rrb-sim v2 rows)."""
+    import numpy as np
+
+    from roboreward_bench.sim.visibility import MIN_VISIBLE_PX
+
+    pixels = np.asarray([item.metadata["visible_px"] for item in items
+                         if isinstance(item.metadata.get("visible_px"), int)])
+    if pixels.size == 0:
+        return
+    p5, p25, p50 = np.percentile(pixels, [5, 25, 50])
+    click.echo(f"\nvisible main-object px in the last frame shown ({pixels.size} items): "
+               f"{(pixels >= MIN_VISIBLE_PX).mean():.1%} >= {MIN_VISIBLE_PX}; min {pixels.min()}, "
+               f"p5 {p5:.0f}, p25 {p25:.0f}, median {p50:.0f}")
 
 
 @data_group.command("preview")
@@ -132,12 +158,14 @@ def preview_command(task: str, out: Path, count: int, frames: int, seed: int) ->
 
 
 def _register_pull() -> None:
+    from roboreward_bench.cli.audit_cmd import audit_command
     from roboreward_bench.cli.export_cmd import export_command, push_command
     from roboreward_bench.cli.pull_cmd import pull_command
 
     data_group.add_command(pull_command)
     data_group.add_command(export_command)
     data_group.add_command(push_command)
+    data_group.add_command(audit_command)
 
 
 _register_pull()

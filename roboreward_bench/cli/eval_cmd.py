@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from roboreward_bench.cli.common import print_results
+from roboreward_bench.cli.common import print_results, report_failures
 from roboreward_bench.evaluation.evaluate import DEFAULT_OUTPUT_ROOT, EvalConfig, evaluate
 from roboreward_bench.evaluation.selection import parse_shard
 from roboreward_bench.models.registry import parse_model_args
 
 DEFAULT_TASK = "rrb-sim"
-_ERRORS_SHOWN = 20
 
 
 @click.command("eval")
@@ -42,15 +40,8 @@ def eval_command(task: str, model: str, model_args: str, data_dir: Path | None, 
     config = EvalConfig(task=task, model=model, model_args=parse_model_args(model_args), data_dir=data_dir,
                         limit=limit, num_frames=num_frames, output_dir=output_dir, output_root=output_root,
                         seed=seed, shard=parse_shard(shard), fresh=fresh, use_cache=not no_cache,
-                        cache_path=cache_path, progress=not no_progress)
+                        cache_path=cache_path, progress=not no_progress, allow_errors=allow_errors)
     outcome = evaluate(config)
     print_results(outcome.results, by_subset)
     click.echo(f"\nwrote {outcome.output_dir / 'results.json'} and predictions.jsonl")
-    if outcome.errors:
-        click.echo(f"\n{len(outcome.errors)} item(s) failed and were scored with the maximum penalty:", err=True)
-        for item_id, message in outcome.errors[:_ERRORS_SHOWN]:
-            click.echo(f"  {item_id}: {message}", err=True)
-        if len(outcome.errors) > _ERRORS_SHOWN:
-            click.echo(f"  … and {len(outcome.errors) - _ERRORS_SHOWN} more (see predictions.jsonl)", err=True)
-        if not allow_errors:
-            sys.exit(1)
+    report_failures(outcome.errors, allow_errors)

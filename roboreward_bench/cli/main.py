@@ -65,19 +65,34 @@ def _group() -> None:
 
 def cli(argv: list[str] | None = None) -> None:
     """Run the CLI, turning user errors into one-line messages."""
+    from roboreward_bench import interrupt
+    from roboreward_bench.models.redaction import install_log_redaction, redact
+
+    install_log_redaction()
+    previous_handler = interrupt.install()
     try:
         _group.main(args=argv, prog_name="rrbench", standalone_mode=False)
     except RRBenchError as exc:
-        click.echo(f"rrbench: error: {exc}", err=True)
+        click.echo(f"rrbench: error: {redact(str(exc))}", err=True)
         sys.exit(2)
-    except click.exceptions.Abort:
-        click.echo("rrbench: aborted", err=True)
-        sys.exit(130)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        # Leave at once: requests still in flight are abandoned, not awaited (answered items are saved).
+        interrupt.hard_exit("rrbench: interrupted; everything answered is saved. Run the same command to resume")
+    except OSError as exc:  # a last resort: each stage should already have said which file and why
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"rrbench: error: {redact(where + (exc.strerror or str(exc)))}", err=True)
+        sys.exit(2)
+    except UnicodeDecodeError as exc:
+        click.echo(f"rrbench: error: an input file is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+                   f"offset {exc.start}); save it as UTF-8", err=True)
+        sys.exit(2)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    finally:
+        interrupt.restore(previous_handler)
 
 
 if __name__ == "__main__":

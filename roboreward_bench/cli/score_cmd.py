@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from tabulate import tabulate
 
-from roboreward_bench.cli.common import print_results
+from roboreward_bench.cli.common import print_results, report_failures
 from roboreward_bench.errors import RRBenchError
 from roboreward_bench.evaluation.scoring import run_results, score_records
 from roboreward_bench.results.predictions import PREDICTIONS_FILE, PredictionRecord, PredictionsWriter, read_predictions
@@ -47,7 +47,12 @@ def score_command(predictions: Path, task_name: str, data_dir: Path | None, part
                       reparse=not no_reparse)
     print_results(results, by_subset, dict(task.spec.subset_names))
     if output:
-        results.write(output)
+        from roboreward_bench.evaluation.preflight import os_problem
+
+        try:
+            results.write(output)
+        except OSError as exc:
+            raise os_problem(exc, output, "writing results.json") from None
         click.echo(f"\nwrote {output}")
 
 
@@ -72,10 +77,16 @@ def show_command(results_file: Path | None, by_subset: bool, schema: bool) -> No
 @click.option("--task", "task_name", help="Task to score against (default: the one the shards ran).")
 @click.option("--data-dir", type=click.Path(path_type=Path), help="The task's data folder, if not the default.")
 @click.option("--by-subset", is_flag=True, help="Also print the per-subset table.")
+@click.option("--allow-errors", is_flag=True, help="Exit 0 even when some items failed.")
 def merge_command(folders: tuple[Path, ...], output_dir: Path, task_name: str | None, data_dir: Path | None,
-                  by_subset: bool) -> None:
-    """Combine shard folders into one run; refuses unless they cover the task exactly once."""
+                  by_subset: bool, allow_errors: bool) -> None:
+    """Combine shard folders into one run; refuses unless they cover the task exactly once.
+
+    Like ``eval``, it lists the items that failed and exits 1 unless ``--allow-errors``.
+    """
     from roboreward_bench.evaluation.merge import merge_shards
+    from roboreward_bench.evaluation.preflight import make_output_folder, os_problem
+    from roboreward_bench.evaluation.run_lock import RunLock
 
     merged = merge_shards(list(folders))
     first = load_results(Path(folders[0]) / RESULTS_FILE)
@@ -84,13 +95,17 @@ def merge_command(folders: tuple[Path, ...], output_dir: Path, task_name: str | 
         raise RRBenchError(f"merge: task {task.spec.name!r} changed since the shards ran (fingerprint differs)")
     if merged.identity.get("limit") is not None:
         task = replace(task, items=task.items[: merged.identity["limit"]])
-    output_dir.mkdir(parents=True, exist_ok=True)
+    make_output_folder(output_dir)
     if (output_dir / PREDICTIONS_FILE).exists():
         raise RRBenchError(f"{output_dir}: already holds predictions; choose an empty folder")
     results = rescore(task, merged.records, f"merge of {len(folders)} shards", first.model, first.frames, first.seed)
-    with PredictionsWriter(output_dir / PREDICTIONS_FILE) as writer:
-        writer.write_all(merged.records)
     results = replace(results, non_standard=first.non_standard, deviations=first.deviations)
-    results.write(output_dir / RESULTS_FILE)
+    try:
+        with RunLock(output_dir), PredictionsWriter(output_dir / PREDICTIONS_FILE) as writer:
+            writer.write_all(merged.records)
+            results.write(output_dir / RESULTS_FILE)
+    except OSError as exc:
+        raise os_problem(exc, output_dir, "writing the merged run") from None
     print_results(results, by_subset)
     click.echo(f"\nwrote {output_dir / RESULTS_FILE}")
+    report_failures([(r.item_id, r.error) for r in merged.records if r.error is not None], allow_errors)

@@ -75,16 +75,19 @@ def load_local_dataset(root: Path | str, default_split: str = "test") -> LocalDa
     problems: list[str] = []
     first_line: dict[str, int] = {}
     protocol: str | None = None
-    with open(metadata, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
+    with open(metadata, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
                 continue
             where = f"{metadata}:{number}"
             try:
-                row = json.loads(line)
+                row = json.loads(raw.decode("utf-8"))
                 protocol = _protocol_of_row(row, where, protocol)
                 item = (_item_from_row(row, root, default_split, where) if protocol == "discrete"
                         else item_from_multi_row(row, root, default_split, where))
+            except UnicodeDecodeError as exc:
+                problems.append(f"{where}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save the file as UTF-8")
+                continue
             except json.JSONDecodeError as exc:
                 problems.append(f"{where}: not valid JSON ({exc.msg})")
                 continue

@@ -34,7 +34,11 @@ def read_manifest(root: Path) -> dict[str, str]:
     if not path.is_file():
         raise DataError(f"{root}: no {MANIFEST_FILE} manifest")
     expected: dict[str, str] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte offset {exc.start}); regenerate it with sha256sum") from None
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         digest, sep, rel = line.partition("  ")

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from roboreward_bench.evaluation import runner
+from roboreward_bench.evaluation.preflight import check_videos, make_output_folder, os_problem
+from roboreward_bench.evaluation.run_lock import RunLock
 from roboreward_bench.evaluation.scoring import run_results, score_records
 from roboreward_bench.frames.sampler import FrameSampler
 from roboreward_bench.metrics.types import MetricReport
@@ -22,7 +24,6 @@ from roboreward_bench.results.schema import RESULTS_FILE, ModelInfo, RunResults
 from roboreward_bench.data.loading import LoadedTask, load_task
 
 DEFAULT_OUTPUT_ROOT = Path("rrbench_runs")
-_SECRET_ARG = re.compile(r"(key|token|secret|password)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class EvalConfig:
     cache_path: Path | None = None
     frame_cache_bytes: int = 1 << 30
     progress: bool = True
+    allow_errors: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ def evaluate(config: EvalConfig) -> EvalOutcome:
     started = _now()
     task = load_task(config.task, config.data_dir)
     items = runner.select_items(task.items, config.limit, config.shard)
+    check_videos(items, config.allow_errors)  # before any model is built
     frames, deviations = runner.effective_frames(task.spec.frames, config.num_frames)
     context = replace(runner.reference_context(config.seed, task.spec), generation=task.spec.generation.describe())
     spec, model = build_model(config.model, config.model_args, context)
@@ -71,16 +74,28 @@ def evaluate(config: EvalConfig) -> EvalOutcome:
     cache = _cache_stage(spec.backend, model.fingerprint, task, config)
     identity = _identity(task, config, str(spec), model.fingerprint, frames.describe())
     output_dir = config.output_dir or default_output_dir(config.output_root, task.spec.name, config.model, identity)
-    runner.check_run_file(output_dir, identity, config.fresh)
-    todo = runner.pending(items, output_dir, config.fresh).todo
-    sampler = FrameSampler(frames, cache_bytes=config.frame_cache_bytes)
-    with model_session(model, output_dir), PredictionsWriter(output_dir / PREDICTIONS_FILE) as writer, \
-            _progress(len(items), len(items) - len(todo), config.progress) as bar:
-        work = runner.prefetched(runner.prepare(runner.processing_order(todo), sampler, task.spec.prompt,
-                                                task.spec.video_position, cache.lookup if cache else None,
-                                                task.spec.protocol))
-        runner.run_model(model, work, task.spec.parser, writer, on_done=bar.update,
-                         store=cache.store if cache else None)
+    make_output_folder(output_dir)
+    with RunLock(output_dir):
+        return _run_locked(config, task, items, frames, deviations, spec, model, cache, identity, output_dir,
+                           started)
+
+
+def _run_locked(config: EvalConfig, task: LoadedTask, items: list, frames: Any, deviations: list[str], spec: Any,
+                model: Any, cache: Any, identity: dict[str, Any], output_dir: Path, started: str) -> EvalOutcome:
+    """The run proper, while this process holds the run folder's lock."""
+    try:
+        runner.check_run_file(output_dir, identity, config.fresh)
+        todo = runner.pending(items, output_dir, config.fresh).todo
+        sampler = FrameSampler(frames, cache_bytes=config.frame_cache_bytes)
+        with model_session(model, output_dir), PredictionsWriter(output_dir / PREDICTIONS_FILE) as writer, \
+                _progress(len(items), len(items) - len(todo), config.progress) as bar:
+            work = runner.prefetched(runner.prepare(runner.processing_order(todo), sampler, task.spec.prompt,
+                                                    task.spec.video_position, cache.lookup if cache else None,
+                                                    task.spec.protocol))
+            runner.run_model(model, work, task.spec.parser, writer, on_done=bar.update,
+                             store=cache.store if cache else None)
+    except OSError as exc:
+        raise os_problem(exc, output_dir, "writing the run folder") from None
     selected = replace(task, items=tuple(items))
     wanted = {item.item_id for item in items}
     records = [r for r in read_predictions(output_dir / PREDICTIONS_FILE) if r.item_id in wanted]
@@ -92,7 +107,10 @@ def evaluate(config: EvalConfig) -> EvalOutcome:
     results = run_results(selected, report, model_info, runner.frames_record(frames, records), config.seed, started,
                           _now(),
                           deviations, notes, _git_commit())
-    results.write(output_dir / RESULTS_FILE)
+    try:
+        results.write(output_dir / RESULTS_FILE)
+    except OSError as exc:
+        raise os_problem(exc, output_dir / RESULTS_FILE, "writing results.json") from None
     errors = [(r.item_id, r.error) for r in records if r.error is not None]
     return EvalOutcome(output_dir, results, report, errors, sampler.decodes, len(items))
 
@@ -122,8 +140,10 @@ def default_output_dir(root: Path, task_name: str, model: str, identity: dict[st
 
 
 def _public_args(args: dict[str, Any]) -> dict[str, Any]:
-    """Model args safe to write down: anything that looks like a secret is dropped."""
-    return {k: v for k, v in args.items() if not _SECRET_ARG.search(k) or k.endswith("_env")}
+    """Model args safe to write down: secret-named values and URL credentials are masked."""
+    from roboreward_bench.models.redaction import redact_data
+
+    return redact_data(dict(args))
 
 
 def _git_commit() -> str | None:

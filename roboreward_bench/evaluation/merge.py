@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 from roboreward_bench.errors import RRBenchError
-from roboreward_bench.evaluation.runner import RUN_FILE
+from roboreward_bench.evaluation.runner import RUN_FILE, read_run_file
 from roboreward_bench.results.predictions import PREDICTIONS_FILE, PredictionRecord, read_predictions
 
 
@@ -29,14 +28,15 @@ def merge_shards(folders: Sequence[Path]) -> MergedShards:
         path = Path(folder) / RUN_FILE
         if not path.is_file():
             raise RRBenchError(f"{folder}: not an rrbench run folder (no {RUN_FILE})")
-        identities.append(json.loads(path.read_text(encoding="utf-8")))
+        identities.append(read_run_file(path))
     common = {k: v for k, v in identities[0].items() if k != "shard"}
     for folder, identity in zip(folders, identities):
         differs = sorted(k for k in set(common) | set(identity) if k != "shard" and identity.get(k) != common.get(k))
         if differs:
             raise RRBenchError(f"{folder}: differs from {folders[0]} in {', '.join(differs)}")
-    shards = [tuple(identity.get("shard") or ()) for identity in identities]
-    if any(len(s) != 2 for s in shards):
+    shards = [tuple(identity.get("shard") or ()) if isinstance(identity.get("shard"), (list, type(None))) else ()
+              for identity in identities]
+    if any(len(s) != 2 or not all(isinstance(v, int) for v in s) for s in shards):
         raise RRBenchError("merge: every folder must come from 'rrbench eval --shard i/n'")
     count = shards[0][1]
     indices = sorted(s[0] for s in shards)

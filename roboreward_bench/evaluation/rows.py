@@ -14,7 +14,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from roboreward_bench.data.items import Item, column_value
+from roboreward_bench.answers import judge_answer
+from roboreward_bench.data.items import MISSING_VALUE, Item, column_value
+from roboreward_bench.errors import PredictionsError
 from roboreward_bench.metrics.types import ScoringInput
 from roboreward_bench.parsing import ParsedScore, get_parser
 from roboreward_bench.results.predictions import PredictionRecord
@@ -32,12 +34,17 @@ class Answer:
     invalid_reason: str | None
 
 
-def read_answer(raw_text: str, error: str | None, parse: Callable[[str], ParsedScore]) -> Answer:
-    """The task parser's reading of a response; an errored item has no answer."""
+def read_answer(raw_text: str, error: str | None, parse: Callable[[str], ParsedScore],
+                finish_reason: str | None = None, refusal: str | None = None) -> Answer:
+    """The task parser's reading of a response; an errored item has no answer.
+
+    Why an answer is invalid (empty, refused, truncated, no_number) is
+    :func:`roboreward_bench.answers.judge_answer`'s one rule.
+    """
     if error is not None:
         return Answer(None, ERRORED)
-    parsed = parse(raw_text)
-    return Answer(parsed.value, None if parsed.valid else (parsed.reason or "invalid"))
+    judged = judge_answer(raw_text, parse, finish_reason, refusal)
+    return Answer(judged.value, judged.reason)
 
 
 @dataclass(frozen=True)
@@ -67,12 +74,24 @@ def stored_answer(record: PredictionRecord) -> Answer:
     """The reading a record carries (trusted: written by the runner, or checked by the validator)."""
     if record.error is not None:
         return Answer(None, ERRORED)
-    return Answer(record.parsed, None) if record.valid and record.parsed is not None else Answer(None, "invalid")
+    if record.valid and record.parsed is not None:
+        return Answer(record.parsed, None)
+    return Answer(None, record.invalid_reason or "invalid")
 
 
 def cluster_key(spec: TaskSpec) -> str:
     """The item column the task's bootstrap resamples as one unit."""
     return getattr(spec.bootstrap, "cluster", "episode_id")
+
+
+def cluster_of(spec: TaskSpec, item: Item) -> str:
+    """The item's bootstrap cluster; an item without the spec's cluster column is a one-line error naming it
+    (lumping such items into one "unknown" cluster would silently narrow every CI)."""
+    key = cluster_key(spec)
+    value = column_value(item, key)
+    if value == MISSING_VALUE or value == "":
+        raise PredictionsError(f"{spec.name}: item {item.item_id!r} has no bootstrap cluster column {key!r}")
+    return value
 
 
 def scored_rows(spec: TaskSpec, items: Sequence[Item], records: Sequence[PredictionRecord],
@@ -88,11 +107,12 @@ def scored_rows(spec: TaskSpec, items: Sequence[Item], records: Sequence[Predict
     rows = []
     for item in items:
         record = by_id[item.item_id]
-        answer = read_answer(record.raw_text, record.error, parse) if reparse else stored_answer(record)
+        answer = (read_answer(record.raw_text, record.error, parse, record.finish_reason, record.refusal)
+                  if reparse else stored_answer(record))
         rows.append(ScoredRow(
             item_id=item.item_id, gold=item.label, raw_text=record.raw_text, parsed=answer.parsed,
             invalid_reason=answer.invalid_reason, error=record.error, subset=column_value(item, spec.subset_key),
-            cluster=column_value(item, cluster_key(spec)), episode_id=item.episode_id, group_id=item.group_id,
+            cluster=cluster_of(spec, item), episode_id=item.episode_id, group_id=item.group_id,
             clip_end=item.clip_end, kind=item.kind, score_probs=record.score_probs))
     return rows
 

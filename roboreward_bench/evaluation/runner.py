@@ -13,16 +13,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
+from roboreward_bench import interrupt
 from roboreward_bench.data.items import Item
 from roboreward_bench.errors import RRBenchError
 from roboreward_bench.evaluation.rows import read_answer
 from roboreward_bench.evaluation.selection import select_items
 from roboreward_bench.frames.sampler import FrameSampler, VideoError
 from roboreward_bench.models.base import ModelContext, Response, RewardModel
+from roboreward_bench.models.redaction import redact_data
 from roboreward_bench.parsing import get_parser
 from roboreward_bench.prompts import VideoSlot, build_request, content_plan, plan_videos, request_hash
 from roboreward_bench.requests import Request, VideoFilePart, VideoPart
-from roboreward_bench.results.predictions import PREDICTIONS_FILE, PredictionRecord, PredictionsWriter, read_predictions
+from roboreward_bench.results.predictions import PREDICTIONS_FILE, PredictionRecord, PredictionsWriter, \
+    read_predictions, rewrite_predictions
 from roboreward_bench.tasks.spec import FrameSpec, GenerationSpec, TaskSpec
 
 RUN_FILE = "run.json"
@@ -52,19 +55,24 @@ def prepare(items: Sequence[Item], sampler: FrameSampler, prompt_id: str, video_
     video part is the file itself.
     """
     frames_spec = sampler.spec.describe()
-    for item in items:
-        plan = content_plan(item, prompt_id, protocol, video_position)
+    plans = [(item, content_plan(item, prompt_id, protocol, video_position)) for item in items]
+    sampler.plan((slot.path, slot.clip_end) for _, plan in plans for slot in plan_videos(plan))
+    for item, plan in plans:
+        slots = plan_videos(plan)
         try:
-            digests = {slot.path: sampler.video_digest(slot.path) for slot in plan_videos(plan)}
+            digests = {slot.path: sampler.video_digest(slot.path) for slot in slots}
             content_hash = request_hash(plan, frames_spec, digests)
             hit = lookup(item.item_id, prompt_id, content_hash) if lookup is not None else None
             if hit is not None:
                 yield WorkItem(item, None, None, cached=hit)
                 continue
-            media = [video_media(sampler, slot, digests[slot.path]) for slot in plan_videos(plan)]
+            media = [video_media(sampler, slot, digests[slot.path]) for slot in slots]
         except RRBenchError as exc:
             yield WorkItem(item, None, str(exc))
             continue
+        finally:
+            for slot in slots:
+                sampler.done(slot.path, slot.clip_end)
         yield WorkItem(item, build_request(item, plan, media, prompt_id, content_hash), None)
 
 
@@ -122,13 +130,15 @@ def prefetched(work: Iterator[WorkItem], depth: int = 8) -> Iterator[WorkItem]:
 
 
 def to_record(response: Response, parse: Callable[[str], Any]) -> PredictionRecord:
-    """A model response as a predictions.jsonl line."""
-    parsed = read_answer(response.raw_text, response.error, parse).parsed
+    """A model response as a predictions.jsonl line: an error, or an answer read as valid or invalid (and why)."""
+    answer = read_answer(response.raw_text, response.error, parse, response.finish_reason, response.refusal)
     return PredictionRecord(
-        item_id=response.item_id, raw_text=response.raw_text, parsed=parsed, valid=parsed is not None,
-        error=response.error, latency_s=round(response.latency_s, 6), score_probs=response.score_probs,
-        prompt_tokens=response.usage.prompt_tokens, completion_tokens=response.usage.completion_tokens,
-        cached=response.cached, frames_used=response.frames_used)
+        item_id=response.item_id, raw_text=response.raw_text, parsed=answer.parsed,
+        valid=answer.invalid_reason is None, error=response.error, latency_s=round(response.latency_s, 6),
+        score_probs=response.score_probs, prompt_tokens=response.usage.prompt_tokens,
+        completion_tokens=response.usage.completion_tokens, cached=response.cached,
+        invalid_reason=None if response.error is not None else answer.invalid_reason,
+        finish_reason=response.finish_reason, refusal=response.refusal, frames_used=response.frames_used)
 
 
 def error_record(item_id: str, message: str) -> PredictionRecord:
@@ -136,16 +146,29 @@ def error_record(item_id: str, message: str) -> PredictionRecord:
     return PredictionRecord(item_id=item_id, raw_text="", parsed=None, valid=False, error=message)
 
 
-def batched(work: Iterator[WorkItem], size: int) -> Iterator[list[WorkItem]]:
-    """Group work items into lists of at most ``size`` items."""
+# Frames held by one batch: a 16-frame 224-px request is ~2.4 MB, a 16-frame 720p one ~44 MB.
+MAX_BATCH_FRAME_BYTES = 256 << 20
+
+
+def batched(work: Iterator[WorkItem], size: int, max_bytes: int = MAX_BATCH_FRAME_BYTES) -> Iterator[list[WorkItem]]:
+    """Group work items into lists of at most ``size`` items and about ``max_bytes`` of frames."""
     batch: list[WorkItem] = []
+    held = 0
     for unit in work:
         batch.append(unit)
-        if len(batch) >= size:
+        held += _frame_bytes(unit)
+        if len(batch) >= size or held >= max_bytes:
             yield batch
-            batch = []
+            batch, held = [], 0
     if batch:
         yield batch
+
+
+def _frame_bytes(unit: WorkItem) -> int:
+    if unit.request is None:
+        return 0
+    return sum(getattr(getattr(part, "frames", None), "nbytes", 0)
+               for message in unit.request.messages for part in message.content)
 
 
 def run_model(model: RewardModel, work: Iterator[WorkItem], parser_name: str, writer: PredictionsWriter,
@@ -157,6 +180,8 @@ def run_model(model: RewardModel, work: Iterator[WorkItem], parser_name: str, wr
     """
     parse = get_parser(parser_name)
     for batch in batched(work, max(1, int(getattr(model, "batch_size", 1)))):
+        if interrupt.requested():  # Ctrl-C: no new requests
+            raise KeyboardInterrupt
         for unit in batch:
             if unit.error is not None:
                 writer.write(error_record(unit.item.item_id, unit.error))
@@ -167,6 +192,10 @@ def run_model(model: RewardModel, work: Iterator[WorkItem], parser_name: str, wr
             started = time.perf_counter()
             try:
                 responses = model.generate(ready)
+            except interrupt.InterruptedBatch as stop:  # Ctrl-C: save the answers that arrived, then stop
+                for response in stop.answered:
+                    writer.write(to_record(response, parse))
+                raise
             except RRBenchError:  # the model cannot run at all (its server never started, or refuses video): stop
                 raise
             except Exception as exc:  # one bad batch must not end the run
@@ -197,27 +226,54 @@ class PendingRun:
 
 
 def pending(items: Sequence[Item], output_dir: Path, fresh: bool) -> PendingRun:
-    """Read existing predictions (tolerating a half-written last line) and list what is left."""
+    """Read existing predictions (tolerating a half-written last line) and list what is left.
+
+    Items that errored before (no answer was obtained) are asked again: their
+    lines are dropped from predictions.jsonl first, in one atomic rewrite, so
+    every answered item stays and none appears twice.
+    """
     path = output_dir / PREDICTIONS_FILE
     if fresh and path.exists():
         path.unlink()
     existing = read_predictions(path, allow_partial_last_line=True) if path.exists() else []
+    errored = [r for r in existing if r.error is not None]
+    if errored:
+        rewrite_predictions(path, [r for r in existing if r.error is None])
     wanted = {item.item_id for item in items}
-    done = {r.item_id: r for r in existing if r.item_id in wanted}
+    done = {r.item_id: r for r in existing if r.item_id in wanted and r.error is None}
     return PendingRun(done=done, todo=[item for item in items if item.item_id not in done])
 
 
 def check_run_file(output_dir: Path, identity: dict[str, Any], fresh: bool) -> None:
     """Refuse to mix runs: an output folder belongs to one task/model/settings identity."""
     path = output_dir / RUN_FILE
+    identity = redact_data(identity, by_name=False)  # compared as written: nothing secret reaches run.json
     if path.exists() and not fresh:
-        previous = json.loads(path.read_text(encoding="utf-8"))
+        previous = read_run_file(path)
         if previous != identity:
             changed = sorted(k for k in set(previous) | set(identity) if previous.get(k) != identity.get(k))
             raise RRBenchError(f"{output_dir}: holds a different run (differs in {', '.join(changed)}); "
                                "use --fresh to start over or another --output-dir")
     output_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(identity, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    tmp = path.with_name(RUN_FILE + ".tmp")  # atomic: a crash leaves the old run.json or the new one
+    tmp.write_text(json.dumps(identity, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def read_run_file(path: Path) -> dict[str, Any]:
+    """The identity recorded in run.json; a torn, empty or foreign file is one line saying what to do."""
+    advice = ("if this folder holds this same run, delete run.json to resume it; otherwise use --fresh "
+              "or another --output-dir")
+    try:
+        previous = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        raise RRBenchError(f"{path}: not UTF-8 text, so not a run.json rrbench wrote; {advice}") from None
+    except json.JSONDecodeError as exc:
+        state = "empty" if not path.read_bytes().strip() else f"torn or not JSON ({exc.msg})"
+        raise RRBenchError(f"{path}: {state}; {advice}") from None
+    if not isinstance(previous, dict):
+        raise RRBenchError(f"{path}: not a run description (expected a JSON object); {advice}")
+    return previous
 
 
 def processing_order(items: Sequence[Item]) -> list[Item]:

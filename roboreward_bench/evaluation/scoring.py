@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from roboreward_bench import __version__
+from roboreward_bench.answers import answer_reasons
 from roboreward_bench.data.loading import LoadedTask
 from roboreward_bench.evaluation.rows import ScoredRow, cluster_key, invalid_by_reason, scored_rows, scoring_input
 from roboreward_bench.metrics.catalogue import metric
@@ -62,7 +63,8 @@ def run_results(task: LoadedTask, report: MetricReport, model: ModelInfo, frames
     return RunResults(
         task=TaskInfo(task.spec.name, task.spec.version, task.fingerprint, task.data_revision, task.spec.canonical()),
         model=model, frames=frames, prompt_version=task.spec.prompt, seed=seed,
-        counts=Counts(**{k: report.counts.get(k, 0) for k in ("items", "invalid", "errors", "episodes", "subsets")}),
+        counts=Counts(**{k: report.counts.get(k, 0) for k in ("items", "invalid", "errors", "episodes", "subsets")},
+                      invalid_reasons=answer_reasons(report.notes.get("invalid_by_reason", {}))),
         metrics=metrics_dict(report), per_subset=report.per_subset, headline=task.spec.headline,
         headline_direction=metric(task.spec.headline).direction,
         non_standard=bool(deviations), deviations=list(deviations), notes={**report.notes, **(notes or {})},

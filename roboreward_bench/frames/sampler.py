@@ -1,9 +1,16 @@
 """The frame sampler: uniformly spaced RGB frames over ``[0, clip_end]``.
 
-Each video is decoded at most once per run: decoded frames stay in an LRU
-cache bounded in bytes, so every item that shares the video (clips,
-counterfactual instructions, paraphrases) reuses them. Frames are cached as
-decoded (YUV) and only the returned ones are converted to RGB.
+Memory stays bounded by what is returned, not by video length: a decode keeps
+only the frames some item of that video will use (the union of the sampled
+indices over its items, when the run :meth:`FrameSampler.plan` s them ahead),
+as decoded YUV; only returned frames are converted to RGB. A video's frames
+are dropped as soon as its last planned item is served, and otherwise held
+in an LRU cache bounded in bytes, so each video is decoded once per run.
+
+A decode that comes up short of what the container declares (its frame
+count, else duration × rate) is an error naming the file, never a shorter
+video: a half-cut MP4 with its index at the front decodes its first frames
+without complaint, and must not be scored as if that were the whole episode.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -55,18 +63,23 @@ def fps_indices(clip_end: int, video_fps: float, fps: float, max_frames: int) ->
 
 @dataclass
 class _Decoded:
-    frames: list  # av.VideoFrame, as decoded
+    frames: dict[int, object]  # index → av.VideoFrame as decoded, only the indices some item needs
+    count: int  # frames in the video
     fps: float
-    nbytes: int
-    damage: str | None = None
+
+    @property
+    def nbytes(self) -> int:
+        return sum(plane.buffer_size for frame in self.frames.values() for plane in frame.planes)
+
+
+Wanted = Callable[[int, float], set[int]]  # (frames in the video, its fps) → indices to keep
 
 
 class FrameSampler:
-    """Samples frames per :class:`FrameSpec`, decoding each video once.
+    """Samples frames per :class:`FrameSpec`, decoding each video once and keeping only needed frames.
 
-    ``cache_bytes`` bounds the decoded frames kept; a video larger than the
-    whole budget is decoded for each request instead of evicting everything.
-    ``decodes`` counts container decodes (the benchmarks print it).
+    ``cache_bytes`` bounds the decoded frames kept across videos. ``decodes``
+    counts container decodes (the benchmarks print it).
     """
 
     def __init__(self, spec: FrameSpec, cache_bytes: int = 1 << 30) -> None:
@@ -74,29 +87,39 @@ class FrameSampler:
         self.cache_bytes = cache_bytes
         self.decodes = 0
         self._cache: OrderedDict[Path, _Decoded] = OrderedDict()
-        self._cached_bytes = 0
+        self._planned: dict[Path, list[int | None]] = {}
         self._to_rgb = None
 
     @property
     def cached_bytes(self) -> int:
         """Bytes of decoded frames held right now."""
-        return self._cached_bytes
+        return sum(decoded.nbytes for decoded in self._cache.values())
+
+    def plan(self, requests: Iterable[tuple[Path, int | None]]) -> None:
+        """Announce the ``(video, clip_end)`` pairs to come, so one decode keeps every frame they need."""
+        for path, clip_end in requests:
+            self._planned.setdefault(Path(path), []).append(clip_end)
+
+    def indices(self, clip_end: int, video_fps: float) -> list[int]:
+        """The frame indices this spec samples from a clip ending at ``clip_end``."""
+        if self.spec.num_frames is not None:
+            return uniform_indices(clip_end, self.spec.num_frames)
+        return fps_indices(clip_end, video_fps, self.spec.fps, self.spec.max_frames)
 
     def sample(self, video_path: Path, clip_end: int | None) -> SampledFrames:
         """Frames for one item; raises :class:`VideoError` naming the file on any failure."""
-        decoded = self._decoded(Path(video_path))
-        last = len(decoded.frames) - 1
+        decoded = self._decoded(Path(video_path), clip_end)
+        last = decoded.count - 1
         end = last if clip_end is None else clip_end
-        if decoded.damage and (clip_end is None or clip_end > last):
-            raise VideoError(f"{video_path}: video is damaged after frame {last} ({decoded.damage})")
         if end > last:
             raise VideoError(f"{video_path}: clip_end {end} is past the last frame {last}")
-        if self.spec.num_frames is not None:
-            indices = uniform_indices(end, self.spec.num_frames)
-        else:
-            indices = fps_indices(end, decoded.fps, self.spec.fps, self.spec.max_frames)
-        rgb = np.stack([self._rgb(decoded.frames[i]) for i in indices])
-        return SampledFrames(frames=rgb, indices=tuple(indices), fps=decoded.fps, video_frames=last + 1)
+        indices = self.indices(end, decoded.fps)
+        first = self._rgb(decoded.frames[indices[0]])
+        rgb = np.empty((len(indices), *first.shape), dtype=first.dtype)  # filled in place: no stacked copy
+        rgb[0] = first
+        for slot, index in enumerate(indices[1:], start=1):
+            rgb[slot] = self._rgb(decoded.frames[index])
+        return SampledFrames(frames=rgb, indices=tuple(indices), fps=decoded.fps, video_frames=decoded.count)
 
     def video_digest(self, video_path: Path) -> str:
         """SHA-256 of the video file's bytes: with clip_end and the frame spec it names
@@ -120,31 +143,81 @@ class FrameSampler:
             self._to_rgb = VideoReformatter()
         return self._to_rgb.reformat(frame, format="rgb24").to_ndarray()
 
-    def _decoded(self, path: Path) -> _Decoded:
+    def _wanted(self, path: Path, clip_end: int | None, also: Iterable[int]) -> Wanted:
+        ends = [clip_end, *self._planned.get(path, [])]
+        extra = set(also)
+
+        def wanted(count: int, fps: float) -> set[int]:
+            keep = set(extra)
+            for end in ends:
+                end = count - 1 if end is None else end
+                if 0 <= end < count:
+                    keep.update(self.indices(end, fps))
+            return keep
+        return wanted
+
+    def _decoded(self, path: Path, clip_end: int | None) -> _Decoded:
         hit = self._cache.get(path)
         if hit is not None:
-            self._cache.move_to_end(path)
-            return hit
-        decoded = decode_video(path)
+            end = hit.count - 1 if clip_end is None else clip_end
+            if end >= hit.count or set(self.indices(end, hit.fps)) <= set(hit.frames):
+                self._cache.move_to_end(path)
+                return hit
+        decoded = decode_video(path, self._wanted(path, clip_end, hit.frames if hit else ()))
         self.decodes += 1
+        self._cache.pop(path, None)
         if decoded.nbytes <= self.cache_bytes:
             self._cache[path] = decoded
-            self._cached_bytes += decoded.nbytes
-            while self._cached_bytes > self.cache_bytes:
-                _, evicted = self._cache.popitem(last=False)
-                self._cached_bytes -= evicted.nbytes
+            while self.cached_bytes > self.cache_bytes:
+                self._cache.popitem(last=False)
         return decoded
 
+    def done(self, video_path: Path, clip_end: int | None) -> None:
+        """Tick off one planned request (served, answered from a cache, or failed); a video with
+        none left leaves the frame cache at once."""
+        path = Path(video_path)
+        planned = self._planned.get(path)
+        if planned is None:
+            return
+        if clip_end in planned:
+            planned.remove(clip_end)
+        if not planned:
+            del self._planned[path]
+            self._cache.pop(path, None)
+            return
+        held = self._cache.get(path)
+        if held is not None:  # keep only what the items still to come will use
+            still = self._wanted(path, planned[0], ())(held.count, held.fps)
+            for index in [i for i in held.frames if i not in still]:
+                del held.frames[index]
 
-def decode_video(path: Path) -> _Decoded:
-    """Decode every frame of the first video stream (as decoded, not converted)."""
+
+def declared_frames(stream, container) -> tuple[int | None, str]:
+    """How many frames the container says the video has, and from what (frame count, else duration × rate)."""
+    if stream.frames:
+        return int(stream.frames), "frame count"
+    rate = stream.average_rate or stream.guessed_rate
+    if stream.duration and stream.time_base and rate:
+        return int(round(float(stream.duration * stream.time_base * rate))), "duration"
+    if container.duration and rate:
+        return int(round(container.duration / 1_000_000 * float(rate))), "duration"
+    return None, ""
+
+
+def _is_short(decoded: int, declared: int | None, source: str) -> bool:
+    if declared is None:
+        return False
+    # A frame count is exact; a duration × rate estimate is allowed a little rounding slack.
+    slack = 0 if source == "frame count" else max(2, int(0.02 * declared))
+    return decoded < declared - slack
+
+
+def decode_video(path: Path, wanted: Wanted | None = None) -> _Decoded:
+    """Decode the first video stream, keeping only the frames ``wanted`` asks for (all when None)."""
     import av
 
     if not path.is_file():
         raise VideoError(f"{path}: video file not found")
-    frames = []
-    rate = None
-    damage = None
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
@@ -152,17 +225,58 @@ def decode_video(path: Path) -> _Decoded:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             rate = stream.average_rate or stream.guessed_rate
-            for frame in container.decode(stream):
-                frames.append(frame)
+            fps = float(rate) if rate else 30.0
+            declared, source = declared_frames(stream, container)
+            # With no declared count, a first pass only counts (keeps nothing) and a second one keeps.
+            keep = None if wanted is None else wanted(declared, fps) if declared is not None else set()
+            count, frames = _decode_pass(container, stream, keep, path)
     except VideoError:
         raise
     except (av.error.FFmpegError, ValueError, OSError) as exc:
-        if not frames:
-            raise VideoError(f"{path}: unreadable video ({type(exc).__name__}: {exc})") from None
-        # A file damaged part-way still yields the frames before the damage:
-        # items whose clip ends there are scored, the rest fail with this reason.
-        damage = f"{type(exc).__name__}: {exc}"
-    if not frames:
+        raise VideoError(f"{path}: unreadable video ({type(exc).__name__}: {exc})") from None
+    if count == 0:
         raise VideoError(f"{path}: no decodable frames")
-    nbytes = sum(plane.buffer_size for frame in frames for plane in frame.planes)
-    return _Decoded(frames=frames, fps=float(rate) if rate else 30.0, nbytes=nbytes, damage=damage)
+    if _is_short(count, declared, source):
+        raise VideoError(f"{path}: decoded only {count} of the {declared} frames its container declares "
+                         f"({source}); the file is truncated or damaged, so re-copy or re-encode it")
+    if wanted is not None:
+        need = wanted(count, fps)
+        if not need <= set(frames):  # the declared count was unknown or off: keep exactly now
+            return decode_video_pass2(path, need, fps, count)
+        frames = {i: frames[i] for i in need}
+    return _Decoded(frames=frames, count=count, fps=fps)
+
+
+def decode_video_pass2(path: Path, need: set[int], fps: float, count: int) -> _Decoded:
+    """A second decode that keeps exactly ``need`` (the frame count is known now)."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            again, frames = _decode_pass(container, stream, need, path)
+    except (av.error.FFmpegError, ValueError, OSError) as exc:
+        raise VideoError(f"{path}: unreadable video ({type(exc).__name__}: {exc})") from None
+    if again != count:
+        raise VideoError(f"{path}: decoded {again} frames, then {count}; the file changed or is damaged")
+    return _Decoded(frames=frames, count=count, fps=fps)
+
+
+def _decode_pass(container, stream, keep: set[int] | None, path: Path) -> tuple[int, dict[int, object]]:
+    """Decode every frame, holding only those in ``keep`` (all when None); a mid-stream failure is an error."""
+    import av
+
+    frames: dict[int, object] = {}
+    count = 0
+    try:
+        for frame in container.decode(stream):
+            if keep is None or count in keep:
+                frames[count] = frame
+            count += 1
+    except (av.error.FFmpegError, ValueError, OSError) as exc:
+        if count == 0:
+            raise
+        raise VideoError(f"{path}: decoding failed after frame {count - 1} ({type(exc).__name__}: {exc}); "
+                         "the file is damaged, so re-copy or re-encode it") from None
+    return count, frames

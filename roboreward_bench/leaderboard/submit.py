@@ -8,6 +8,7 @@ predictions file is copied byte for byte.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from dataclasses import dataclass
@@ -104,6 +105,24 @@ def write_submission(run_dir: Path, root: Path, options: SubmitOptions, force: b
               "# recomputed from predictions.jsonl; nothing here is trusted as a score.\n")
     (folder / SUBMISSION_FILE).write_text(header + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True),
                                           encoding="utf-8")
-    shutil.copyfile(run_dir / PREDICTIONS_FILE, folder / PREDICTIONS_FILE)
-    shutil.copyfile(run_dir / RESULTS_FILE, folder / RESULTS_FILE)
+    _copy_redacted(run_dir, folder)
     return folder
+
+
+def _copy_redacted(run_dir: Path, folder: Path) -> None:
+    """Copy predictions and results, masking any secret an older rrbench may have written into them."""
+    from roboreward_bench.models.redaction import redact, redact_data
+
+    with open(run_dir / PREDICTIONS_FILE, encoding="utf-8") as source, \
+            open(folder / PREDICTIONS_FILE, "w", encoding="utf-8") as target:
+        for line in source:
+            row = json.loads(line) if line.strip() else None
+            if isinstance(row, dict) and any(isinstance(row.get(k), str) for k in ("error", "refusal")):
+                row.update({k: redact(row[k]) for k in ("error", "refusal") if isinstance(row.get(k), str)})
+                line = json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n"
+            target.write(line)
+    results = json.loads((run_dir / RESULTS_FILE).read_text(encoding="utf-8"))
+    if isinstance(results, dict):
+        results = {**redact_data(results, by_name=False),
+                   **({"model": redact_data(results["model"])} if "model" in results else {})}
+    (folder / RESULTS_FILE).write_text(json.dumps(results, indent=2, allow_nan=False) + "\n", encoding="utf-8")

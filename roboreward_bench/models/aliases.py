@@ -58,6 +58,10 @@ def _load_file(path: Path) -> dict[str, ModelAlias]:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except FileNotFoundError:
         raise ModelError(f"{path}: no such aliases file") from None
+    except UnicodeDecodeError:
+        raise ModelError(f"{path}: not UTF-8 text; save the aliases file as UTF-8") from None
+    except IsADirectoryError:
+        raise ModelError(f"{path}: is a folder, not an aliases file") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)

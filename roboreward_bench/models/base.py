@@ -41,7 +41,10 @@ class Response:
     ``score_probs`` holds a probability for each answer 1–5 when the backend
     can score them (log-probabilities at the answer position); ``error`` is set
     when no answer could be produced (the item is then scored with the maximum
-    penalty).
+    penalty and retried when the run is run again). An empty, refused or
+    truncated answer is *not* an error: ``finish_reason`` (``stop``, ``length``
+    …) and ``refusal`` (the backend's refusal message) let the scorer say why
+    it is invalid (see :mod:`roboreward_bench.answers`).
     """
 
     item_id: str
@@ -52,6 +55,8 @@ class Response:
     usage: Usage = field(default_factory=Usage)
     cached: bool = False
     frames_used: tuple[tuple[int, ...], ...] | None = None  # per video part: frame indices the model saw
+    finish_reason: str | None = None
+    refusal: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Built-in baselines: ``random``, ``constant:<k>`` and ``majority``.
+"""Built-in baselines: ``random``, ``constant:<k>``, ``majority`` and ``median``.
 
 They answer in the rubric's format (``ANSWER: k``) so they go through the same
 parser as real models. ``random`` seeds each item from the run seed and the
@@ -109,3 +109,18 @@ def make_majority(argument: str | None, model_args: Mapping[str, Any], context: 
     return ConstantBaseline(label, {"reference": context.reference_source,
                                     "reference_counts": {str(k): counts[k] for k in sorted(counts)}},
                             name="majority")
+
+
+@register_model("median", "the median of the task's train/dev labels (the MAE-optimal constant)")
+def make_median(argument: str | None, model_args: Mapping[str, Any], context: ModelContext) -> ConstantBaseline:
+    """The median train/dev label (the lower median on a tie): the constant with the least expected
+    absolute error, so the floor the headline MAE must beat."""
+    if not context.reference_labels:
+        raise ModelError("the median baseline needs train or dev labels, and this task names none "
+                         "(add 'reference: {path: <dev dataset folder>}' to the task YAML)")
+    labels = sorted(context.reference_labels)
+    label = labels[(len(labels) - 1) // 2]
+    counts = Counter(labels)
+    return ConstantBaseline(label, {"reference": context.reference_source,
+                                    "reference_counts": {str(k): counts[k] for k in sorted(counts)}},
+                            name="median")

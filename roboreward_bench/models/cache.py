@@ -45,6 +45,11 @@ CREATE TABLE IF NOT EXISTS responses (
 )"""
 
 
+_INSERT = ("INSERT OR REPLACE INTO responses (key, model_fingerprint, task_fingerprint, item_id, raw_text, "
+           "score_probs, latency_s, prompt_tokens, completion_tokens, created, finish_reason) "
+           "VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+
+
 def default_cache_path() -> Path:
     """``$RRBENCH_CACHE_DIR/responses.sqlite`` or ``~/.cache/rrbench/responses.sqlite``."""
     root = os.environ.get("RRBENCH_CACHE_DIR") or Path.home() / ".cache" / "rrbench"
@@ -68,8 +73,8 @@ def probe_key(model_fingerprint: str, task_fingerprint: str, item_id: str, promp
 
 
 def is_cacheable(response: Response) -> bool:
-    """Only complete, valid answers are worth replaying."""
-    return response.error is None and bool(response.raw_text.strip())
+    """Answers with text are worth replaying (with their finish reason); errors, empty and refused ones are not."""
+    return response.error is None and bool(response.raw_text.strip()) and not response.refusal
 
 
 class ResponseCache:
@@ -77,27 +82,75 @@ class ResponseCache:
 
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path is not None else default_cache_path()
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, timeout=60, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
             self._db.execute(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(responses)")}
+            if "finish_reason" not in columns:  # caches written before finish reasons were kept
+                self._db.execute("ALTER TABLE responses ADD COLUMN finish_reason TEXT")
+            # Damaged pages can make lookups silently miss; check the structure once per open.
+            verdict = self._db.execute("PRAGMA quick_check(1)").fetchone()[0]
+            if verdict != "ok":
+                raise sqlite3.DatabaseError(f"database disk image is malformed: {verdict}")
+        except sqlite3.DatabaseError as exc:
+            if not _is_corruption(exc):
+                raise RRBenchError(f"response cache {self.path}: cannot open ({exc}); pass another location "
+                                   f"or --no-cache") from None
+            self._set_aside(exc)
         except (OSError, sqlite3.Error) as exc:
             raise RRBenchError(f"response cache {self.path}: cannot open ({exc}); pass another location "
                                f"or --no-cache") from None
-        self._lock = threading.Lock()
+
+    def _set_aside(self, exc: BaseException) -> None:
+        """A corrupted cache is moved aside (kept for inspection) and this run goes on without one."""
+        import sys
+
+        if self._db is not None:
+            try:
+                self._db.close()
+            except sqlite3.Error:
+                pass
+        self._db = None
+        aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(str(self.path) + suffix)
+            if source.exists():
+                try:
+                    source.replace(Path(str(aside) + suffix))
+                except OSError:
+                    pass
+        reason = " ".join(str(exc).split())
+        print(f"rrbench: warning: response cache {self.path} is corrupted ({reason}); moved it to {aside} "
+              "and going on without a cache", file=sys.stderr)
 
     def get_many(self, keys: Sequence[str]) -> dict[str, Response]:
         """The stored responses among ``keys`` (item ids are filled in by the caller)."""
+        try:
+            return self._get_many(keys)
+        except sqlite3.DatabaseError as exc:
+            if not _is_corruption(exc):
+                raise
+            with self._lock:
+                self._set_aside(exc)
+            return {}
+
+    def _get_many(self, keys: Sequence[str]) -> dict[str, Response]:
         found: dict[str, Response] = {}
         unique = list(dict.fromkeys(keys))
         with self._lock:
+            if self._db is None:
+                return found
             for start in range(0, len(unique), 500):
                 chunk = unique[start:start + 500]
                 marks = ",".join("?" * len(chunk))
                 rows = self._db.execute(
-                    f"SELECT key, item_id, raw_text, score_probs, latency_s, prompt_tokens, completion_tokens "
+                    f"SELECT key, item_id, raw_text, score_probs, latency_s, prompt_tokens, completion_tokens, "
+                    f"finish_reason "
                     f"FROM responses WHERE key IN ({marks})", chunk).fetchall()
                 for row in rows:
                     response = _row_to_response(row)
@@ -109,32 +162,46 @@ class ResponseCache:
         """Store ``(key, model_fp, task_fp, response)`` entries in one transaction; returns how many."""
         rows = [(key, model_fp, task_fp, r.item_id, r.raw_text,
                  json.dumps(list(r.score_probs)) if r.score_probs is not None else None,
-                 float(r.latency_s), r.usage.prompt_tokens, r.usage.completion_tokens, time.time())
+                 float(r.latency_s), r.usage.prompt_tokens, r.usage.completion_tokens, time.time(), r.finish_reason)
                 for key, model_fp, task_fp, r in entries if is_cacheable(r)]
         if not rows:
             return 0
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            if self._db is None:
+                return 0
             try:
-                self._db.executemany("INSERT OR REPLACE INTO responses VALUES (?,?,?,?,?,?,?,?,?,?)", rows)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    self._db.executemany(_INSERT, rows)
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.DatabaseError as exc:
+                if not _is_corruption(exc):
+                    raise
+                self._set_aside(exc)
+                return 0
         return len(rows)
 
     def count(self) -> int:
         with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+            return 0 if self._db is None else int(self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            if self._db is not None:
+                self._db.close()
+
+
+def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    text = str(exc).lower()
+    return "malformed" in text or "not a database" in text or "corrupt" in text
 
 
 def _row_to_response(row: tuple) -> Response | None:
     """A stored row as a Response, or None if the row is unusable (then it is a miss)."""
-    _, item_id, raw_text, probs_json, latency, prompt_tokens, completion_tokens = row
+    _, item_id, raw_text, probs_json, latency, prompt_tokens, completion_tokens, finish_reason = row
     probs = None
     if probs_json is not None:
         try:
@@ -147,7 +214,8 @@ def _row_to_response(row: tuple) -> Response | None:
     if not isinstance(raw_text, str) or not raw_text.strip():
         return None
     return Response(item_id=item_id, raw_text=raw_text, score_probs=probs, latency_s=float(latency or 0.0),
-                    usage=Usage(int(prompt_tokens or 0), int(completion_tokens or 0)), cached=True)
+                    usage=Usage(int(prompt_tokens or 0), int(completion_tokens or 0)), cached=True,
+                    finish_reason=finish_reason if isinstance(finish_reason, str) else None)
 
 
 class CacheStage:

@@ -235,9 +235,9 @@ class HFRewardModel:
             usage = Usage(prompt_tokens=int(n_prompt), completion_tokens=len(ids))
             self._usage = Usage(self._usage.prompt_tokens + usage.prompt_tokens,
                                 self._usage.completion_tokens + usage.completion_tokens)
-            error = None if text.strip() else "empty completion"
-            responses.append(Response(request.item_id, text, score_probs=p, error=error, latency_s=elapsed,
-                                      usage=usage, frames_used=used))
+            # An empty or cut-off completion is the model's answer, judged invalid when scored (not an error).
+            responses.append(Response(request.item_id, text, score_probs=p, latency_s=elapsed, usage=usage,
+                                      finish_reason=self._finish_reason(ids), frames_used=used))
         return responses
 
     def _generation_config(self):
@@ -261,6 +261,12 @@ class HFRewardModel:
         if self._processor.tokenizer.eos_token_id is not None:
             ids.add(self._processor.tokenizer.eos_token_id)
         return sorted(ids)
+
+    def _finish_reason(self, ids: list[int]) -> str:
+        """``stop`` when generation ended on end-of-sequence, ``length`` when max_new_tokens cut it."""
+        if ids and ids[-1] in set(self._eos_ids()):
+            return "stop"
+        return "length" if len(ids) >= self.settings.max_new_tokens else "stop"
 
     def _completion_ids(self, ids: list[int]) -> list[int]:
         """Generated ids up to and including the first end-of-sequence token (padding dropped)."""

@@ -40,6 +40,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
+from roboreward_bench import interrupt
 from roboreward_bench.errors import ModelError
 from roboreward_bench.models.base import FatalModelError, ModelContext, Response, Usage, fingerprint_of
 from roboreward_bench.models.media import file_data_uri, jpeg_data_uri, mp4_data_uri, request_problem
@@ -178,8 +179,15 @@ class OpenAIRewardModel:
         if not requests:
             return []
         workers = min(self.settings.concurrency, len(requests))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rrbench-openai") as pool:
-            return list(pool.map(self._answer, requests))
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rrbench-openai")
+        futures = [pool.submit(self._answer, request) for request in requests]
+        try:
+            return [future.result() for future in futures]
+        except KeyboardInterrupt:  # keep what already arrived; abandon the rest
+            arrived = [f.result() for f in futures if f.done() and not f.cancelled() and f.exception() is None]
+            raise interrupt.InterruptedBatch([r for r in arrived if r.error is None]) from None
+        finally:  # on Ctrl-C, do not wait for requests in flight (the CLI exits without them)
+            pool.shutdown(wait=not interrupt.requested(), cancel_futures=True)
 
     # -- one request -----------------------------------------------------
 
@@ -210,9 +218,10 @@ class OpenAIRewardModel:
                     retries = f" (after {attempt} retries)" if attempt else ""
                     return Response(request.item_id, "", error=self._redact.one_line(exc) + retries,
                                     latency_s=time.perf_counter() - start)
+                if interrupt.requested() or interrupt.wait(delay):  # Ctrl-C: cancelled, never retried
+                    return Response(request.item_id, "", error="cancelled by Ctrl-C")
                 attempt += 1
                 self._count(retries=1)
-                time.sleep(delay)
         return self._response(request, completion, time.perf_counter() - start)
 
     def _get_client(self):
@@ -237,17 +246,15 @@ class OpenAIRewardModel:
             return Response(request.item_id, "", error="the server returned no choices", latency_s=latency,
                             usage=counts)
         message = choices[0].message
+        # An empty, refused or cut-off completion is still the model's answer (judged invalid when scored).
         text = message.content or ""
-        error = None
-        if not text.strip():
-            refusal = getattr(message, "refusal", None)
-            error = f"refused: {refusal}" if refusal else f"empty completion (finish_reason={choices[0].finish_reason})"
-            self._count(failures=1)
+        refusal = getattr(message, "refusal", None)
         probs = None
         if self.settings.score_probs:
             probs = score_probs_from_logprobs(getattr(choices[0], "logprobs", None))
-        return Response(request.item_id, text, score_probs=probs, error=error, latency_s=latency, usage=counts,
-                        frames_used=_frames_sent(request))
+        return Response(request.item_id, text, score_probs=probs, latency_s=latency, usage=counts,
+                        finish_reason=getattr(choices[0], "finish_reason", None),
+                        refusal=str(refusal) if refusal else None, frames_used=_frames_sent(request))
 
     def _parameters(self) -> dict[str, Any]:
         s = self.settings

@@ -47,6 +47,7 @@ MODELS: Registry[Backend] = Registry("model", ENTRY_POINT_GROUP, builtins={
     "random": "roboreward_bench.models.baselines",
     "constant": "roboreward_bench.models.baselines",
     "majority": "roboreward_bench.models.baselines",
+    "median": "roboreward_bench.models.baselines",
     "hf": "roboreward_bench.models.hf_backend",
     "openai": "roboreward_bench.models.openai_backend",
     "vllm": "roboreward_bench.models.managed_server",

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Iterable, Sequence
 
 from roboreward_bench.errors import PredictionsError
+from roboreward_bench.models.redaction import redact
 
 PREDICTIONS_FILE = "predictions.jsonl"
 
@@ -29,6 +30,9 @@ class PredictionRecord:
     ``parsed`` is the value the run's parser read from ``raw_text`` (None when
     invalid); ``error`` is set when the model produced no answer at all
     (unreadable video, failed request). ``score_probs`` are P(answer = 1..5).
+    ``invalid_reason`` says why an answer is invalid (empty, refused,
+    truncated, no_number); ``finish_reason`` and ``refusal`` are what the
+    backend reported, kept so a re-score reaches the same reason.
     """
 
     item_id: str
@@ -41,6 +45,9 @@ class PredictionRecord:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: bool = False
+    invalid_reason: str | None = None
+    finish_reason: str | None = None
+    refusal: str | None = None
     frames_used: tuple[tuple[int, ...], ...] | None = None
 
     def __post_init__(self) -> None:  # JSON gives lists; keep records hashable and comparable
@@ -50,6 +57,9 @@ class PredictionRecord:
     def to_json(self) -> str:
         """One line of JSON, without a trailing newline."""
         row = asdict(self)
+        for key in ("error", "refusal"):  # messages can quote a URL with credentials or a key
+            if row[key]:
+                row[key] = redact(row[key])
         if self.score_probs is not None:
             row["score_probs"] = list(self.score_probs)
         if self.frames_used is None:
@@ -76,6 +86,9 @@ def record_from_row(row: object, where: str) -> PredictionRecord:
     if parsed is not None and not isinstance(parsed, str) and (
             isinstance(parsed, bool) or not isinstance(parsed, (int, float)) or not math.isfinite(parsed)):
         raise PredictionsError(f"{where}: parsed must be a finite number, a choice (preference) or null")
+    for key in ("error", "invalid_reason", "finish_reason", "refusal"):
+        if row.get(key) is not None and not isinstance(row[key], str):
+            raise PredictionsError(f"{where}: {key} must be a string or null")
     probs = row.get("score_probs")
     if probs is not None:
         if (not isinstance(probs, list) or len(probs) != 5
@@ -111,23 +124,29 @@ def decode_json(text: str, where: str) -> tuple[object, str | None]:
         return None, f"{where}: JSON nested too deeply"
 
 
-def parse_predictions(text: str, source: str,
+def parse_predictions(text: str | bytes, source: str,
                       allow_partial_last_line: bool = False) -> tuple[list[PredictionRecord], list[str]]:
     """Every well-formed record of a predictions.jsonl text, and every problem found, as one-line strings.
 
     Malformed lines and duplicate ids are problems (each names ``source:line``);
     an empty file is one. With ``allow_partial_last_line`` a final line cut
-    short by a crash is dropped silently (resume uses this).
+    short by a crash is dropped silently (resume uses this). Given bytes, each
+    line is decoded on its own, so a line torn inside a multi-byte character
+    is just a torn line.
     """
     records: list[PredictionRecord] = []
     problems: list[str] = []
     first_line: dict[str, int] = {}
-    lines = text.split("\n")
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
+    lines = text.split(b"\n" if isinstance(text, bytes) else "\n")
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
             continue
         where = f"{source}:{number}"
-        row, problem = decode_json(line, where)
+        try:
+            line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        except UnicodeDecodeError:
+            line = None
+        row, problem = decode_json(line, where) if line is not None else (None, f"{where}: not UTF-8 text")
         if problem is not None:
             problem = problem.replace(f"{where}:1:", f"{where}:")  # one line: its number is already in ``where``
         else:
@@ -184,7 +203,11 @@ def read_predictions(path: Path | str, allow_partial_last_line: bool = False) ->
     path = Path(path)
     if not path.is_file():
         raise PredictionsError(f"{path}: no such predictions file")
-    records, problems = parse_predictions(path.read_text(encoding="utf-8"), str(path), allow_partial_last_line)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise PredictionsError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    records, problems = parse_predictions(data, str(path), allow_partial_last_line)
     raise_problems(problems)
     return records
 
@@ -230,6 +253,17 @@ class PredictionsWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def rewrite_predictions(path: Path, records: Iterable[PredictionRecord]) -> None:
+    """Replace ``path`` with ``records`` atomically (temp file, fsync, rename): a crash keeps the old or new file."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(record.to_json() + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
 
 
 def _drop_partial_last_line(path: Path) -> None:

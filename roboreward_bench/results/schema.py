@@ -45,10 +45,12 @@ class ModelInfo:
 @dataclass(frozen=True)
 class Counts:
     items: int = _doc("items scored")
-    invalid: int = _doc("answers the parser could not read (scored with the maximum penalty)")
-    errors: int = _doc("items with no answer at all (scored like invalid)")
+    invalid: int = _doc("items scored with the task's penalty: invalid answers plus errored items")
+    errors: int = _doc("items with no answer at all: request failed, timed out, video unreadable (retried on re-run)")
     episodes: int = _doc("distinct videos (episodes)", default=0)
     subsets: int = _doc("macro-averaging subsets", default=0)
+    invalid_reasons: dict[str, int] = _doc("invalid answers by reason: empty, refused, truncated, no_number "
+                                           "(an answer, not an error)", default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,9 +82,13 @@ class RunResults:
         return asdict(self)
 
     def write(self, path: Path) -> None:
-        """Write atomically (temp file + rename), so a crash never leaves half a file."""
+        """Write atomically (temp file + rename), so a crash never leaves half a file; secrets are masked."""
+        from roboreward_bench.models.redaction import redact_data
+
         tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        data = self.to_dict()  # model settings are masked by name too; rrbench's own fields only as text
+        data = {**redact_data(data, by_name=False), "model": redact_data(data["model"])}
+        tmp.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
         tmp.replace(path)
 
 
@@ -95,9 +101,13 @@ def load_results(path: Path | str) -> RunResults:
     """Read a results.json, with a one-line error for anything malformed."""
     path = Path(path)
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise PredictionsError(f"{path}: no such results file") from None
+    except IsADirectoryError:
+        raise PredictionsError(f"{path}: is a folder, not a results file") from None
+    except UnicodeDecodeError as exc:
+        raise PredictionsError(f"{path}: not UTF-8 text (byte offset {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise PredictionsError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
     if not isinstance(raw, dict) or raw.get("schema_version") != SCHEMA_VERSION:

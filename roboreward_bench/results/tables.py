@@ -47,5 +47,7 @@ def summary_line(results: RunResults) -> str:
     """One line: task, model, counts and non-standard flag."""
     counts = results.counts
     flag = "  NON-STANDARD: " + "; ".join(results.deviations) if results.non_standard else ""
+    reasons = ", ".join(f"{n} {reason}" for reason, n in counts.invalid_reasons.items() if n)
+    answers = counts.invalid - counts.errors
     return (f"{results.task.name} v{results.task.version} · {results.model.spec} · {counts.items} items · "
-            f"{counts.invalid} invalid · {counts.errors} errors{flag}")
+            f"{answers} invalid answers{f' ({reasons})' if reasons else ''} · {counts.errors} errors{flag}")

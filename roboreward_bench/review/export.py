@@ -139,7 +139,9 @@ def next_version_yaml(spec: TaskSpec, dataset_root: Path, out: Path) -> str:
     """The task YAML for the exported folder: the old spec with ``version`` bumped and a local source."""
     out = Path(out).resolve()
     if spec.path is not None and Path(spec.path).is_file():
-        raw = yaml.safe_load(Path(spec.path).read_text(encoding="utf-8"))
+        from roboreward_bench.tasks.spec_errors import read_yaml_mapping
+
+        raw = read_yaml_mapping(Path(spec.path), what="task file")
         base = Path(spec.path).resolve().parent
         where = os.path.relpath(out, base) if out.is_relative_to(base) else str(out)
     else:

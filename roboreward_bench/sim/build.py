@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from roboreward_bench.sim.balance import select_balanced
+from roboreward_bench.sim.balance import choose_shipped, drop_duplicates
 from roboreward_bench.sim.items import RECORDS_DIR, EpisodeRecord, items_from_record, record_path
 from roboreward_bench.sim.rollout import EpisodeSpec
 from roboreward_bench.sim.splits import plan_episodes, split_plan
@@ -119,8 +119,7 @@ def assemble(out: Path, split: str, specs: list[EpisodeSpec]) -> int:
         record = EpisodeRecord.from_dict(json.loads(record_path(out, spec).read_text(encoding="utf-8")))
         rows += items_from_record(record)
     plan = split_plan(split)
-    if split in ("test", "dev"):
-        rows = select_balanced(rows, target=plan.target_items)
+    rows = choose_shipped(rows, target=plan.target_items) if split in ("test", "dev") else drop_duplicates(rows)
     rows.sort(key=lambda r: (r["subset"], r["episode_id"], _KIND_ORDER[r["kind"]], r["clip_end"], r["item_id"]))
     with open(out / METADATA_FILE, "w", encoding="utf-8") as handle:
         for row in rows:

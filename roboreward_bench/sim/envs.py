@@ -33,8 +33,8 @@ class SimEnv:
     env: Any
     _renderers: dict = field(default_factory=dict)
 
-    def render(self, camera: str, size: int) -> np.ndarray:
-        """An upright frame of the current state (renderers are built once per size)."""
+    def renderer(self, size: int):
+        """This env's renderer at ``size`` px (built once per size)."""
         from roboreward_bench.sim.render import FastRenderer
 
         if size not in self._renderers:
@@ -42,7 +42,15 @@ class SimEnv:
                 self._renderers[size] = FastRenderer(self.env.model, size)
             except Exception as exc:  # noqa: BLE001 - GL failures are reported with the task name
                 raise SimTaskError(f"{self.task}: cannot render ({type(exc).__name__}: {exc})") from None
-        return self._renderers[size].frame(self.env.data, camera)
+        return self._renderers[size]
+
+    def render(self, camera, size: int) -> np.ndarray:
+        """An upright frame of the current state."""
+        return self.renderer(size).frame(self.env.data, camera)
+
+    def visible_pixels(self, camera, size: int, geoms: frozenset[int]) -> int:
+        """Pixels of ``geoms`` visible from ``camera`` in the current state."""
+        return self.renderer(size).visible_pixels(self.env.data, camera, geoms)
 
     def close(self) -> None:
         for renderer in self._renderers.values():
@@ -61,6 +69,24 @@ class SimEnv:
 
         mujoco.mj_forward(self.env.model, self.env.data)
         return self.env._get_obs()
+
+    def snapshot(self) -> np.ndarray:
+        """The full integration state (joints, velocities, mocap arm target) of this step."""
+        import mujoco
+
+        model, data = self.env.model, self.env.data
+        kind = mujoco.mjtState.mjSTATE_INTEGRATION
+        state = np.empty(mujoco.mj_stateSize(model, kind))
+        mujoco.mj_getState(model, data, state, kind)
+        return state
+
+    def restore(self, state: np.ndarray) -> None:
+        """Put the simulator back into a :meth:`snapshot` for rendering (no physics step)."""
+        import mujoco
+
+        model, data = self.env.model, self.env.data
+        mujoco.mj_setState(model, data, state, mujoco.mjtState.mjSTATE_INTEGRATION)
+        mujoco.mj_forward(model, data)
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, dict]:
         obs, _reward, _terminated, _truncated, info = self.env.step(np.asarray(action, dtype=np.float64))

@@ -24,8 +24,7 @@ NEAR_PROGRESS = 0.75      # level 4
 MAJOR_PROGRESS = 0.35     # level 3
 SMALL_PROGRESS = 0.10     # level 2
 LIFT_MAJOR = 0.03         # metres the main object is raised: major progress in lift families
-NUDGE = 0.01              # metres the main object moved: a small goal-relevant change
-TOUCH = 0.03              # metres between gripper and main object: the object is reached
+NUDGE = 0.01              # metres the main object moved: a small goal-relevant change in the scene
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,6 @@ class Measure:
     success: bool
     dist: float           # remaining distance to the instruction's goal
     moved: float          # how far the main object is from where it started (m)
-    reach: float          # gripper to main object (m)
     lift: float           # height of the main object above its start (m)
 
 
@@ -68,7 +66,7 @@ class Rule:
     """A family's rule: the success tolerance and which object cues count."""
 
     tolerance: float
-    object_cues: bool = True      # touching or nudging the main object is goal-relevant
+    object_cues: bool = True      # moving the main object (or its joint) is goal-relevant
     lift_is_major: bool = False   # raising the main object is major progress
 
 
@@ -85,7 +83,8 @@ def level(rule: Rule, now: Measure, start: Measure) -> int:
         return 3
     if progress >= SMALL_PROGRESS:
         return 2
-    if rule.object_cues and (now.moved >= NUDGE or now.reach <= TOUCH):
+    # v2: the gripper merely coming close changes nothing in the scene, so it is not progress.
+    if rule.object_cues and now.moved >= NUDGE:
         return 2
     return 1
 
@@ -103,19 +102,34 @@ def _dist(a: Vec, b: Vec) -> float:
 
 def _measure(instruction: str, episode_task: str, state: StepState, first: StepState) -> Measure:
     moved = _dist(state.obj, first.obj)
-    reach = _dist(state.hand, state.obj)
     lift = state.obj[2] - first.obj[2]
     if instruction == episode_task:
-        return Measure(state.success, state.goal_dist, moved, reach, lift)
+        return Measure(state.success, state.goal_dist, moved, lift)
     if instruction in PUCK_SCENE and episode_task in PUCK_SCENE:
         mover, tolerance, rest = PUCK_SCENE[instruction]
         dist = _dist(state.hand if mover == "hand" else state.obj, state.goal)
         resting_ok = (rest is None or (rest == "lifted" and lift >= PUCK_LIFTED)
                       or (rest == "on-table" and lift <= PUCK_ON_TABLE))
-        return Measure(dist <= tolerance and resting_ok, dist, moved, reach, lift)
+        return Measure(dist <= tolerance and resting_ok, dist, moved, lift)
     if inverse_of(episode_task) == instruction:
-        return Measure(moved <= INVERSE_TOLERANCE, moved, moved, reach, lift)
+        dist = toward_episode_goal(state, first)
+        return Measure(dist <= INVERSE_TOLERANCE, dist, moved, lift)
     raise ValueError(f"no rule computes {instruction!r} on states of {episode_task!r}")
+
+
+def toward_episode_goal(state: StepState, first: StepState) -> float:
+    """How far the main object has moved toward the episode task's goal (m, never negative).
+
+    The inverse instruction asks for the opposite change, so its goal region is
+    everything at or beyond the start on the far side from the episode's goal:
+    moving the object further that way keeps the inverse goal held (v1 wrongly
+    called that 1); moving it toward the episode's goal undoes it.
+    """
+    axis = [g - o for g, o in zip(first.goal, first.obj)]
+    norm = math.hypot(*axis)
+    if norm < 1e-6:
+        return _dist(state.obj, first.obj)
+    return max(0.0, sum((s - o) * a for s, o, a in zip(state.obj, first.obj, axis)) / norm)
 
 
 def inverse_rule() -> Rule:

@@ -76,12 +76,26 @@ class FastRenderer:
         flags[mujoco.mjtRndFlag.mjRND_SHADOW] = 0
         flags[mujoco.mjtRndFlag.mjRND_REFLECTION] = 0
 
-    def frame(self, data, camera: str):
-        """An upright RGB frame (uint8 HWC) of ``data`` seen from ``camera``."""
+    def frame(self, data, camera):
+        """An upright RGB frame (uint8 HWC) of ``data`` seen from ``camera`` (a name or an MjvCamera)."""
         self._renderer.update_scene(data, camera=camera)
         image = self._renderer.render()
-        # Meta-World's cameras are mounted upside down.
-        return image[::-1].copy()
+        # Meta-World's named cameras are mounted upside down; free cameras are not.
+        return image[::-1].copy() if isinstance(camera, str) else image
+
+    def visible_pixels(self, data, camera, geoms: frozenset[int]) -> int:
+        """How many pixels of ``geoms`` the camera sees (MuJoCo segmentation: occlusion counts)."""
+        import mujoco
+        import numpy as np
+
+        self._renderer.enable_segmentation_rendering()
+        try:
+            self._renderer.update_scene(data, camera=camera)
+            seg = self._renderer.render()
+        finally:
+            self._renderer.disable_segmentation_rendering()
+        is_geom = seg[..., 1] == int(mujoco.mjtObj.mjOBJ_GEOM)
+        return int((is_geom & np.isin(seg[..., 0], list(geoms))).sum())
 
     def close(self) -> None:
         try:

@@ -19,17 +19,24 @@ from roboreward_bench.sim.policies import PolicySpec, make_policy
 
 @dataclass(frozen=True)
 class EpisodeSpec:
-    """Everything that determines an episode (and so its labels)."""
+    """Everything that determines an episode (and so its labels).
+
+    Every episode runs ``max_steps`` steps whatever happens (generator v2): the
+    policy keeps acting after success, so a video's length never tells whether
+    it succeeded. ``delay`` steps of slow wandering come first, so when a level
+    is reached varies between episodes. ``camera`` is ``auto`` until the build
+    picks the candidate camera that shows the main object best.
+    """
 
     task: str
     seed: int
     policy: PolicySpec
-    camera: str = "corner"
+    camera: str = "auto"
     max_steps: int = 150
     settle: int = 40       # steps with the arm still before the episode starts, so objects come to rest
-    hold: int = 6          # steps kept after the first success, then the episode ends
+    delay: int = 0         # steps of slow random wandering before the policy starts
     stride: int = 3        # one video frame every ``stride`` steps
-    size: int = 224
+    size: int = 320
     fps: int = 10
     group: str = ""
     split: str = "test"
@@ -52,12 +59,13 @@ class EpisodeSpec:
 
 @dataclass
 class Episode:
-    """A played episode: one state per step, the steps shown as frames, and the frames."""
+    """A played episode: one state per step, the steps shown as frames, and the
+    physics snapshot of each shown step (what rendering reads)."""
 
     spec: EpisodeSpec
     states: list[StepState]
     frame_steps: list[int]
-    frames: list[np.ndarray] = field(default_factory=list)
+    snapshots: list[np.ndarray] = field(default_factory=list)
 
     def frame_states(self) -> list[StepState]:
         """The state shown in each video frame."""
@@ -66,6 +74,7 @@ class Episode:
 
 # Arm still, gripper open: lids fall, doors swing and blocks settle before frame 0.
 SETTLE_ACTION = np.array([0.0, 0.0, 0.0, -1.0])
+WANDER_SCALE = 0.15   # action size while wandering before the policy starts
 
 
 def shown_steps(num_steps: int, stride: int) -> list[int]:
@@ -77,23 +86,24 @@ def shown_steps(num_steps: int, stride: int) -> list[int]:
 
 
 def play(env: SimEnv, spec: EpisodeSpec, render: bool = True) -> Episode:
-    """Roll out ``spec`` on ``env`` (an env of ``spec.task``)."""
+    """Roll out ``spec`` on ``env`` (an env of ``spec.task``); ``render`` keeps physics snapshots
+    of the shown steps so frames can be rendered afterwards from any camera."""
     policy = make_policy(spec.policy, spec.task, spec.seed)
+    wander = np.random.default_rng([spec.seed, spec.delay, spec.policy.rng_seed(spec.seed)])
     obs = env.reset(spec.seed)
     for _ in range(spec.settle):
         obs, _info = env.step(SETTLE_ACTION)
+    steps = shown_steps(spec.max_steps, spec.stride)
+    shown = set(steps)
     states = [env.state(obs, None)]
-    frames: list[np.ndarray] = []
-    if render:
-        frames.append(env.render(spec.camera, spec.size))
-    end = spec.max_steps
-    t = 0
-    while t < end:
-        obs, info = env.step(policy(obs, t))
-        t += 1
+    snapshots = [env.snapshot()] if render else []
+    for t in range(1, spec.max_steps + 1):
+        if t <= spec.delay:
+            action = np.append(wander.uniform(-WANDER_SCALE, WANDER_SCALE, size=3), -1.0)
+        else:
+            action = policy(obs, t - 1 - spec.delay)
+        obs, info = env.step(action)
         states.append(env.state(obs, info))
-        if states[-1].success and end == spec.max_steps:
-            end = min(spec.max_steps, t + spec.hold)
-        if render and (t % spec.stride == 0 or t == end):
-            frames.append(env.render(spec.camera, spec.size))
-    return Episode(spec=spec, states=states, frame_steps=shown_steps(t, spec.stride), frames=frames)
+        if render and t in shown:
+            snapshots.append(env.snapshot())
+    return Episode(spec=spec, states=states, frame_steps=steps, snapshots=snapshots)

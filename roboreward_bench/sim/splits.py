@@ -17,9 +17,9 @@ from roboreward_bench.errors import RRBenchError
 from roboreward_bench.sim.catalog import ALL_TASKS, OTHER_SKILLS, SEEN_TASKS
 from roboreward_bench.sim.policies import PolicySpec
 from roboreward_bench.sim.rollout import EpisodeSpec
+from roboreward_bench.sim.visibility import CANDIDATE_CAMERAS
 
 SEED_RANGE = 1_000_000
-CAMERAS = ("corner", "corner2", "corner3")
 DEV_TASKS = ("reach-v3", "push-v3", "pick-place-v3", "drawer-open-v3", "door-close-v3", "button-press-v3",
              "handle-pull-v3", "hammer-v3", "peg-insert-side-v3", "plate-slide-v3", "box-close-v3",
              "door-unlock-v3")
@@ -27,6 +27,7 @@ _FAILURE_POOL = ("noisy", "noisy", "stalled", "stalled", "other-skill", "gripper
 _SIGMAS = (0.5, 1.0, 2.0)
 _STALL_AT = (20, 30, 45, 60)
 _DROP_AT = (25, 40, 55)
+MAX_DELAY = 60   # steps of wandering before the policy starts, drawn per episode (v2)
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class SplitPlan:
 SPLITS: dict[str, SplitPlan] = {
     "train": SplitPlan("train", SEEN_TASKS, 0 * SEED_RANGE, 10, 5),
     "val": SplitPlan("val", SEEN_TASKS, 1 * SEED_RANGE, 2, 5),
-    "test": SplitPlan("test", ALL_TASKS, 2 * SEED_RANGE, 3, 4),
+    "test": SplitPlan("test", ALL_TASKS, 2 * SEED_RANGE, 2, 3),
     "dev": SplitPlan("dev", DEV_TASKS, 3 * SEED_RANGE, 1, 4, target_items=100),
 }
 
@@ -76,7 +77,6 @@ def _failure(kind: str, task: str, rng: np.random.Generator, used_sigmas: set[fl
 def group_specs(split: str, task: str, seed: int, group_size: int) -> list[EpisodeSpec]:
     """The episodes of one group: the expert and ``group_size - 1`` distinct failures."""
     rng = _group_rng(split, task, seed)
-    camera = str(rng.choice(CAMERAS))
     picks = rng.choice(len(_FAILURE_POOL), size=min(group_size - 1, len(_FAILURE_POOL)), replace=False)
     policies = [PolicySpec("expert")]
     used_sigmas: set[float] = set()
@@ -85,7 +85,12 @@ def group_specs(split: str, task: str, seed: int, group_size: int) -> list[Episo
         if policy not in policies:
             policies.append(policy)
     group = f"{task.removesuffix('-v3')}-s{seed}"
-    return [EpisodeSpec(task=task, seed=seed, policy=p, camera=camera, group=group, split=split) for p in policies]
+    delays = rng.integers(0, MAX_DELAY + 1, size=len(policies))
+    # One camera per group, drawn before anything is played: a camera chosen by what is visible
+    # at the end would depend on the outcome and tell the label (data audit: camera +0.3).
+    camera = str(rng.choice(CANDIDATE_CAMERAS))
+    return [EpisodeSpec(task=task, seed=seed, policy=p, camera=camera, delay=int(d), group=group, split=split)
+            for p, d in zip(policies, delays)]
 
 
 def plan_episodes(split: str, groups_per_task: int | None = None, tasks: tuple[str, ...] | None = None,

@@ -26,10 +26,24 @@ class VerifyReport:
     items_checked: int = 0
     mismatches: list[str] = field(default_factory=list)
     failed_tasks: dict[str, str] = field(default_factory=dict)
+    visible_px: dict[str, int] = field(default_factory=dict)   # item id -> re-rendered object pixels
+
+    @property
+    def visible_share(self) -> float | None:
+        """Share of re-rendered items whose last frame shows ≥ MIN_VISIBLE_PX object pixels."""
+        from roboreward_bench.sim.visibility import MIN_VISIBLE_PX
+
+        if not self.visible_px:
+            return None
+        return sum(px >= MIN_VISIBLE_PX for px in self.visible_px.values()) / len(self.visible_px)
 
     @property
     def ok(self) -> bool:
-        return not (self.hash_problems or self.mismatches or self.failed_tasks)
+        from roboreward_bench.sim.visibility import MIN_VISIBLE_SHARE
+
+        share = self.visible_share
+        return not (self.hash_problems or self.mismatches or self.failed_tasks
+                    or (share is not None and share < MIN_VISIBLE_SHARE))
 
 
 def check_hashes(root: Path, items: tuple[Item, ...], report: VerifyReport) -> None:
@@ -80,7 +94,8 @@ def check_labels(episodes: dict[str, list[Item]], report: VerifyReport, progress
             if spec.task in report.failed_tasks:
                 continue
             try:
-                episode = play(cache.get(spec.task), spec, render=False)
+                env = cache.get(spec.task)
+                episode = play(env, spec, render=True)
             except Exception as exc:  # noqa: BLE001 - reported by task name, verification goes on
                 report.failed_tasks[spec.task] = str(exc)
                 continue
@@ -91,8 +106,26 @@ def check_labels(episodes: dict[str, list[Item]], report: VerifyReport, progress
                 problem = _compare(item, spec.task, states, label_states)
                 if problem:
                     report.mismatches.append(f"{item.item_id}: {problem}")
+            _recheck_visibility(env, episode, items, report)
     finally:
         cache.close()
+
+
+def _recheck_visibility(env, episode, items: list[Item], report: VerifyReport) -> None:
+    """Re-render each item's last frame with segmentation from its recorded camera (v2 items)."""
+    from roboreward_bench.sim.visibility import main_object_geoms, make_camera
+
+    if episode.spec.camera == "auto" or not any(i.metadata.get("visible_px") is not None for i in items):
+        return
+    first = episode.states[0]
+    env.restore(episode.snapshots[0])
+    geoms = main_object_geoms(env.model, env.data, first.obj)
+    view = make_camera(episode.spec.camera, first.obj, first.goal)
+    for item in items:
+        end = len(item.frame_labels or ()) - 1
+        if 0 <= end < len(episode.snapshots):
+            env.restore(episode.snapshots[end])
+            report.visible_px[item.item_id] = env.visible_pixels(view, episode.spec.size, geoms)
 
 
 def _compare(item: Item, episode_task: str, states, label_states) -> str | None:

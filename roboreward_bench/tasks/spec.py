@@ -21,7 +21,7 @@ default, which is the RoboReward protocol)::
     metrics: [regression, ordinal, pairwise, success, voc, best_of_n]   # metric groups (`rrbench metrics`)
     headline: mae_macro
     success_threshold: 5
-    bootstrap: {resamples: 1000, seed: 0}
+    bootstrap: {resamples: 1000, seed: 0, cluster: group_id}   # cluster: the item column resampled whole
     reference: {path: rrb_sim/dev}                    # train/dev labels for `majority` ...
     # reference: {label_counts: {1: 250, 2: 260, ...}, source: "train split, …"}  # ... or their counts
 
@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, Mapping
+from typing import Annotated, Any, Callable, ClassVar, Literal, Mapping
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, \
@@ -60,12 +60,13 @@ PROTOCOL_DEFAULTS: dict[str, dict[str, Any]] = {
 LABEL_COLUMNS = {"reward": "discrete", "progress": "progress", "preference": "preference"}
 
 
-def _one_of(what: str, known: tuple[str, ...]) -> AfterValidator:
-    """A validator accepting only the names in ``known``, with a did-you-mean."""
+def _one_of(what: str, known: Callable[[], list[str]], hint: str = "") -> AfterValidator:
+    """A validator accepting only the names ``known()`` lists (a registry, read when validating)."""
     def check(value: str) -> str:
-        if value not in known:
-            raise ValueError(f"unknown {what} {value!r}." + did_you_mean(value, list(known))
-                             + f" Known: {', '.join(known)}")
+        names = list(known())
+        if value not in names:
+            raise ValueError(f"unknown {what} {value!r}." + did_you_mean(value, names)
+                             + (hint or f" Known: {', '.join(names)}"))
         return value
     return AfterValidator(check)
 
@@ -87,33 +88,11 @@ Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 PositiveNumber = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0)]
 Label = Annotated[int, Field(strict=True, ge=1, le=5)]
 Flag = Annotated[bool, Field(strict=True)]
-def _registered(what: str, registry) -> AfterValidator:
-    """A validator accepting the names in a plugin registry (built-ins and entry points), with a did-you-mean."""
-    def check(value: str) -> str:
-        known = registry.names()
-        if value not in known:
-            raise ValueError(f"unknown {what} {value!r}." + did_you_mean(value, known) + f" Known: {', '.join(known)}")
-        return value
-    return AfterValidator(check)
-
-
-PromptName = Annotated[str, Field(strict=True), _registered("prompt", PROMPTS)]
-ParserName = Annotated[str, Field(strict=True), _registered("parser", PARSERS)]
-def _metric_group(value: str) -> str:
-    known = metric_group_names()  # the metric catalogue's groups, plugins included
-    if value not in known:
-        raise ValueError(f"unknown metric group {value!r}." + did_you_mean(value, known) + f" Known groups: {', '.join(known)}")
-    return value
-
-
-def _headline(value: str) -> str:
-    if value not in METRICS:
-        raise ValueError(f"unknown headline metric {value!r}." + did_you_mean(value, METRICS.names())
-                         + " Run 'rrbench metrics' for the catalogue.")
-    return value
-
-
-MetricGroup = Annotated[str, Field(strict=True), AfterValidator(_metric_group)]
+PromptName = Annotated[str, Field(strict=True), _one_of("prompt", PROMPTS.names)]
+ParserName = Annotated[str, Field(strict=True), _one_of("parser", PARSERS.names)]
+MetricGroup = Annotated[str, Field(strict=True), _one_of("metric group", metric_group_names)]
+HeadlineMetric = Annotated[str, Field(strict=True, min_length=1),
+                           _one_of("headline metric", METRICS.names, " Run 'rrbench metrics' for the catalogue.")]
 
 
 def _resolve_path(value: Any, info: ValidationInfo) -> Any:
@@ -239,10 +218,13 @@ class InvalidRule(SpecPart):
 
 
 class BootstrapSpec(SpecPart):
-    """Confidence intervals: how many bootstrap resamples, from which seed."""
+    """Confidence intervals: how many bootstrap resamples, from which seed, resampling which
+    item column as one unit (``cluster``: items sharing an initial state or a source video are
+    not independent; ``episode_id`` by default)."""
 
     resamples: PositiveInt = 1000
     seed: Count = 0
+    cluster: NonEmptyText = "episode_id"
 
 
 class ReferenceSpec(SpecPart):
@@ -285,7 +267,7 @@ class TaskSpec(SpecPart):
     subset_names: dict[Text, Text] = Field(default_factory=dict)
     subset_aliases: dict[Text, Text] = Field(default_factory=dict)
     metrics: tuple[MetricGroup, ...] = Field(default_factory=lambda: tuple(metric_group_names(builtin_only=True)))
-    headline: Annotated[str, Field(strict=True, min_length=1), AfterValidator(_headline)] = "mae_macro"
+    headline: HeadlineMetric = "mae_macro"
     success_threshold: Annotated[Number, Field(ge=1, le=5)] = 5.0
     bootstrap: BootstrapSpec = BootstrapSpec()
     reference_spec: ReferenceSpec | None = Field(None, alias="reference")
