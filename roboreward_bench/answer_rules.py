@@ -16,6 +16,8 @@ or both are ties; an invalid answer scores 0.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from dataclasses import dataclass
 
 CHOICES = {"a": "A", "b": "B", "tie": "tie", "tied": "tie"}
@@ -34,6 +36,8 @@ class ParsedChoice:
 
     value: str | None
     reason: str | None = None
+    # The invalid-answer reason counted in results.json when the text names no choice.
+    INVALID_REASON: ClassVar[str] = "not_a_choice"
 
     @property
     def valid(self) -> bool:
