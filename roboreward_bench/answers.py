@@ -8,7 +8,8 @@ valid (the task's parser reads a number from it) or invalid for one reason:
 - ``truncated``: generation stopped at the token limit (finish_reason
   ``length``) before a number appeared;
 - ``empty``: nothing but whitespace;
-- ``no_number``: text the parser cannot read a number from.
+- ``no_number``: text the parser cannot read a number from;
+- ``not_a_choice``: for a preference task, text that is not exactly A, B or tie under HELM's rule.
 
 Invalid answers are scored with the task's penalty and counted by reason;
 they never fail a run and are never retried. An *error* is different: no
@@ -23,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
-INVALID_REASONS = ("empty", "refused", "truncated", "no_number")
+INVALID_REASONS = ("empty", "refused", "truncated", "no_number", "not_a_choice")
 TRUNCATED_FINISH_REASONS = ("length", "max_tokens")  # OpenAI / vLLM say "length"; some servers "max_tokens"
 
 # How refusals open in practice; only consulted when the text holds no number.
@@ -55,7 +56,8 @@ def judge_answer(raw_text: str, parse: Callable[[str], _Parsed], finish_reason: 
     if refusal:
         return Judgement(None, "refused")
     text = raw_text or ""
-    value = parse(text).value
+    parsed = parse(text)
+    value = parsed.value
     if value is not None:
         return Judgement(value)
     if finish_reason in TRUNCATED_FINISH_REASONS:
@@ -64,7 +66,8 @@ def judge_answer(raw_text: str, parse: Callable[[str], _Parsed], finish_reason: 
         return Judgement(None, "empty")
     if _REFUSAL_OPENING.match(text):
         return Judgement(None, "refused")
-    return Judgement(None, "no_number")
+    # A choice parser (preference) names its own reason; a number parser's is no_number.
+    return Judgement(None, getattr(type(parsed), "INVALID_REASON", "no_number"))
 
 
 def answer_reasons(by_reason: dict[str, int]) -> dict[str, int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from roboreward_bench.plugins import PARSERS
 from roboreward_bench.rubric import ANSWER_MARKER
@@ -46,6 +46,10 @@ def parse_helm(raw_text: str) -> ParsedScore:
 
 
 PARSERS.add("helm", parse_helm, "HELM's rule: first 'answer: N', else a leading number")
+
+from roboreward_bench.answer_rules import parse_helm_preference  # noqa: E402  (the preference protocol's rule)
+
+PARSERS.add("helm-preference", parse_helm_preference, "HELM's preference rule: exactly A, B or tie after ANSWER:")
 
 
 def get_parser(name: str) -> Callable[[str], ParsedScore]:

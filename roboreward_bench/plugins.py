@@ -14,7 +14,8 @@ from roboreward_bench.registry import Registry
 
 # The metric families, in the order the catalogue lists them (see metrics/catalogue.py).
 METRIC_MODULES = tuple(f"roboreward_bench.metrics.{name}" for name in
-                       ("regression", "ordinal", "pairwise", "success", "voc", "best_of_n", "validity"))
+                       ("regression", "ordinal", "pairwise", "success", "voc", "best_of_n", "validity",
+                        "progress", "preference"))
 METRICS_ENTRY_POINT_GROUP = "rrbench.metrics"
 
 
@@ -23,12 +24,17 @@ def _registered_by_import(name: str, loaded: object) -> object:
                     f"{name!r} (decorate its function with register_metric)")
 
 
-PROMPTS: Registry[str] = Registry("prompt", "rrbench.prompts", builtins={"roboreward-v1": "roboreward_bench.prompts"},
+PROMPTS: Registry[str] = Registry("prompt", "rrbench.prompts",
+                                  builtins={name: "roboreward_bench.prompts"
+                                            for name in ("roboreward-v1", "helm-progress-v1", "helm-preference-v1")},
                                   error=TaskError)
-PARSERS: Registry = Registry("parser", "rrbench.parsers", builtins={"helm": "roboreward_bench.parsing"},
+PARSERS: Registry = Registry("parser", "rrbench.parsers", builtins={"helm": "roboreward_bench.parsing",
+                                                                    "helm-preference": "roboreward_bench.parsing"},
                              error=TaskError)
 PROTOCOLS: Registry[str] = Registry("protocol", "rrbench.protocols",
-                                    builtins={"pointwise": "roboreward_bench.metrics.catalogue"}, error=TaskError)
+                                    builtins={"pointwise": "roboreward_bench.metrics.catalogue",
+                                              "progress": "roboreward_bench.metrics.progress",
+                                              "preference": "roboreward_bench.metrics.preference"}, error=TaskError)
 METRICS: Registry = Registry("metric", METRICS_ENTRY_POINT_GROUP, modules=METRIC_MODULES,
                              adapt=_registered_by_import, error=TaskError,
                              hint="Run 'rrbench metrics' for the catalogue.")
@@ -44,5 +50,7 @@ def metric_group_names(builtin_only: bool = False) -> list[str]:
     """The metric groups a task may list (all, loading plugins) or gets by default (the built-in ones)."""
     if not builtin_only:
         METRICS.load_all()
-    builtin = {m.group for m in METRICS.registered().values() if m.function.__module__ in METRIC_MODULES}
+    # Built-in defaults are the 1–5 (pointwise) groups: progress/preference metrics are their protocols' own.
+    builtin = {m.group for m in METRICS.registered().values()
+               if m.function.__module__ in METRIC_MODULES and m.protocol == POINTWISE}
     return [name for name in GROUPS.registered() if name != ALWAYS_GROUP and (not builtin_only or name in builtin)]

@@ -1,15 +1,18 @@
 """Stage 3: model-agnostic requests, built from an item, its frames and a prompt.
 
-A request is a list of chat messages whose content parts are text or a video
-given as frames (numpy uint8 arrays, HWC, RGB). Every backend translates this
-one shape into its own (a processor chat template, OpenAI ``image_url`` parts,
-…), so prompts are rendered once, in one place.
+A request is a list of chat messages whose content parts are text, a video
+given as frames (numpy uint8 arrays, HWC, RGB), or a whole video file that is
+forwarded untouched (``frames: {whole_video: true}``: the model's processor or
+the server picks the frames). Every backend translates this one shape into its
+own (a processor chat template, OpenAI ``image_url``/``video_url`` parts, …),
+so prompts are rendered once, in one place.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Union
 
 import numpy as np
@@ -35,7 +38,19 @@ class VideoPart:
     fps: float
 
 
-ContentPart = Union[TextPart, VideoPart]
+@dataclass(frozen=True)
+class VideoFilePart:
+    """A whole video file, sent as it is: rrbench never decodes it.
+
+    ``sha256`` is the digest of the file's bytes (it names the content in
+    cache keys); ``fps`` and ``frame_count`` are left to the model.
+    """
+
+    path: Path
+    sha256: str
+
+
+ContentPart = Union[TextPart, VideoPart, VideoFilePart]
 
 
 @dataclass(frozen=True)
@@ -62,6 +77,11 @@ class Request:
     content_hash: str
 
     @property
+    def parts(self) -> tuple[ContentPart, ...]:
+        """Every content part of every message, in order."""
+        return tuple(part for message in self.messages for part in message.content)
+
+    @property
     def text(self) -> str:
         """All text parts joined, in order (handy for text-only backends)."""
         return "\n".join(p.text for m in self.messages for p in m.content if isinstance(p, TextPart))
@@ -84,6 +104,8 @@ def hash_messages(messages: tuple[Message, ...]) -> str:
         for part in message.content:
             if isinstance(part, TextPart):
                 digest.update(b"\x00text:" + part.text.encode())
+            elif isinstance(part, VideoFilePart):
+                digest.update(b"\x00file:" + part.sha256.encode())
             else:
                 frames = np.ascontiguousarray(part.frames)
                 digest.update(b"\x00video:" + str(frames.shape).encode())

@@ -70,7 +70,8 @@ def test_invalid_answers_are_counted_by_reason_and_do_not_fail(small_dataset, tm
     assert again.returncode == 0 and len(server.seen) == asked == 6
     assert done.returncode == 0, done.stderr
     results = json.loads((tmp_path / "run" / "results.json").read_text())
-    assert results["counts"]["invalid_reasons"] == {reason: 1 for reason in INVALID_REASONS}
+    # not_a_choice is the preference parser's reason: a discrete task never gives it
+    assert results["counts"]["invalid_reasons"] == {reason: int(reason != "not_a_choice") for reason in INVALID_REASONS}
     assert results["counts"]["errors"] == 0 and results["counts"]["invalid"] == 4
     assert results["metrics"]["invalid_rate"]["value"] == pytest.approx(4 / 6)
     assert "4 invalid answers (1 empty, 1 refused, 1 truncated, 1 no_number) · 0 errors" in done.stdout

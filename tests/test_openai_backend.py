@@ -157,7 +157,8 @@ def test_frames_are_sent_as_jpeg_images_in_request_order(sample_requests):
                       for image in images]
             assert [int(np.argmin(row)) for row in errors] == list(range(len(images)))
         sizes.append(sum(len(part["image_url"]["url"]) for part in message["content"][:-1]))
-        assert seen.body["temperature"] == 0.0 and seen.body["max_tokens"] == 512
+        # Without a task's settings (context.generation), HELM's discrete protocol: 5000 tokens at T=0.
+        assert seen.body["temperature"] == 0.0 and seen.body["max_tokens"] == 5000
     assert sizes[0] < sizes[1]
 
 

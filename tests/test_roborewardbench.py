@@ -55,6 +55,54 @@ def test_spec_is_pinned_and_helm_shaped():
     assert len(SPEC.source.revision) == 40 and int(SPEC.source.revision, 16) >= 0
     assert (SPEC.prompt, SPEC.parser, SPEC.invalid_rule.abs_error, SPEC.headline) == \
         ("roboreward-v1", "helm", 4.0, "mae_macro")
+    # HELM's discrete protocol (shared/PROTOCOLS.md §1): text first, the whole MP4, 5000 tokens at T=0.
+    assert SPEC.version == 2 and SPEC.protocol == "discrete" and SPEC.video_position == "after"
+    assert SPEC.frames.whole_video is True
+    assert SPEC.generation.describe() == {"max_tokens": 5000, "temperature": 0.0}
+
+
+# HELM's 23 subset values (shared/PROTOCOLS.md §1), as they appear in run_entries_video_understanding.conf.
+HELM_SUBSETS = (
+    "robo_arena austin_sirius_dataset_converted_externally_to_rlds berkeley_autolab_ur5 berkeley_fanuc_manipulation "
+    "berkeley_mvp_converted_externally_to_rlds berkeley_rpt_converted_externally_to_rlds bridge cmu_play_fusion "
+    "dlr_edan_shared_control_converted_externally_to_rlds droid fractal20220817_data "
+    "iamlab_cmu_pickup_insert_converted_externally_to_rlds jaco_play kaist_nonprehensile_converted_externally_to_rlds "
+    "roboturk stanford_hydra_dataset_converted_externally_to_rlds taco_play tokyo_u_lsmo_converted_externally_to_rlds "
+    "ucsd_kitchen_dataset_converted_externally_to_rlds ucsd_pick_and_place_dataset_converted_externally_to_rlds "
+    "utokyo_pr2_tabletop_manipulation_converted_externally_to_rlds utokyo_xarm_bimanual_converted_externally_to_rlds "
+    "viola").split()
+
+
+def test_every_helm_subset_has_a_display_name():
+    assert len(HELM_SUBSETS) == 23
+    assert sorted(SPEC.subset_names) == sorted(HELM_SUBSETS)
+    assert all(name.strip() for name in SPEC.subset_names.values())
+
+
+def _short(value: str) -> str:
+    """How a copy might shorten a value: drop the OXE suffix, the dataset word and the date."""
+    for cut in ("_converted_externally_to_rlds", "_dataset", "20220817_data"):
+        value = value.replace(cut, "")
+    return value
+
+
+@pytest.mark.parametrize("naming", ["helm", "short"])
+def test_folders_in_helm_or_short_naming_load_as_helm_values(naming, tmp_path):
+    folders = HELM_SUBSETS if naming == "helm" else [_short(v) for v in HELM_SUBSETS]
+    if naming == "short":
+        assert sum(f != v for f, v in zip(folders, HELM_SUBSETS)) == 13
+    rows = [{"file_name": f"{folder}/ep{i}.mp4", "task": "do it", "reward": 1 + i % 5} for i, folder in enumerate(folders)]
+    data = write_dataset(tmp_path / naming / "test", rows)
+    task = load_task("roborewardbench", data_dir=data.parent)
+    assert sorted({item.subset for item in task.items}) == sorted(HELM_SUBSETS)
+    assert "unmatched_subsets" not in task.notes
+
+
+def test_an_unknown_folder_is_kept_and_listed(tmp_path):
+    rows = [{"file_name": "bridge/a.mp4", "task": "t", "reward": 3}, {"file_name": "my_lab/b.mp4", "task": "t", "reward": 2}]
+    task = load_task("roborewardbench", data_dir=write_dataset(tmp_path / "d", rows))
+    assert {item.subset for item in task.items} == {"bridge", "my_lab"}
+    assert task.notes["unmatched_subsets"] == "my_lab"
 
 
 def test_snapshot_loads_with_episode_ids_from_names(hf_home):
@@ -68,7 +116,9 @@ def test_snapshot_loads_with_episode_ids_from_names(hf_home):
     loaded = json.loads(process.stdout)
     assert loaded["rev"] == SPEC.source.revision
     by_id = loaded["items"]
-    assert {subset for subset, _ in by_id.values()} == {"bridge", "droid", "robo_arena", "utokyo_xarm_bimanual"}
+    # Short folder names map onto HELM's subset values.
+    assert {subset for subset, _ in by_id.values()} == {"bridge", "droid", "robo_arena",
+                                                        "utokyo_xarm_bimanual_converted_externally_to_rlds"}
     assert by_id["bridge/ep0_attempt_2_score_3.mp4"][1] == "bridge/ep0.mp4"
     assert by_id["droid/a_attempt_1_score_4.mp4"][1] == by_id["droid/a.mp4"][1]
 

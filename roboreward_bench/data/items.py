@@ -11,11 +11,27 @@ from pathlib import Path
 from typing import Any, Mapping
 
 ITEM_KINDS = ("full", "clip", "counterfactual")
+PREFERENCE_LABELS = ("A", "B", "tie")
+
+
+@dataclass(frozen=True)
+class VideoRef:
+    """One camera's video of one rollout: ``rollout`` is "" (single rollout), "A" or "B"."""
+
+    rollout: str
+    camera: str
+    file_name: str
+    path: Path
 
 
 @dataclass(frozen=True)
 class Item:
-    """One video (up to ``clip_end``) plus an instruction and its gold 1–5 label.
+    """One video (up to ``clip_end``) plus an instruction and its gold label.
+
+    The label is 1–5 under the discrete protocol, a percentage 0–100 under
+    ``progress`` and "A", "B" or "tie" under ``preference``. Progress and
+    preference items show several cameras (``videos``, in the order they are
+    sent); ``video_path`` is then the first of them.
 
     ``clip_end`` is the last frame index shown, inclusive; ``None`` means the
     last frame of the video. ``episode_id`` groups items that show the same
@@ -28,7 +44,7 @@ class Item:
     file_name: str
     video_path: Path
     instruction: str
-    label: int
+    label: int | float | str
     episode_id: str
     subset: str
     clip_end: int | None = None
@@ -36,6 +52,7 @@ class Item:
     kind: str = "full"
     group_id: str | None = None
     frame_labels: tuple[int, ...] | None = None
+    videos: tuple[VideoRef, ...] = ()
     metadata: Mapping[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 

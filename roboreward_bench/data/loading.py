@@ -9,6 +9,9 @@ from pathlib import Path
 
 from roboreward_bench.data.items import Item
 from roboreward_bench.data.local import METADATA_FILE, load_local_dataset
+from roboreward_bench.data.local_multi import swapped
+from roboreward_bench.data.subsets import canonical_subsets
+from roboreward_bench.errors import DataError
 from roboreward_bench.data.manifest import MANIFEST_FILE
 from roboreward_bench.tasks.registry import resolve_spec
 from roboreward_bench.tasks.spec import TaskSpec
@@ -52,14 +55,25 @@ def load_spec_items(spec: TaskSpec, data_dir: Path | None = None) -> LoadedTask:
 
         root, revision = locate_snapshot(spec.source, spec.name)
     dataset = load_local_dataset(root, default_split=spec.source.split)
+    if dataset.protocol != spec.protocol:
+        raise DataError(f"{root / METADATA_FILE}: holds {dataset.protocol} items, but task {spec.name!r} "
+                        f"runs the {spec.protocol} protocol")
     items, fingerprint = dataset.items, task_fingerprint(spec, root, dataset.items)
+    notes: dict[str, str] = {}
+    if spec.subset_names and spec.subset_key == "subset":
+        items, unmatched = canonical_subsets(items, spec.subset_names, spec.subset_aliases)
+        if unmatched:
+            notes["unmatched_subsets"] = ", ".join(unmatched)
+    if spec.swap:  # every pair is also asked in B/A order (order consistency)
+        items = tuple(item for pair in items for item in (pair, swapped(pair)))
     if spec.require_verified:  # score only items a reviewer accepted in reviews.jsonl (rrbench review)
         from roboreward_bench.data.reviews import accepted_only
 
         items, fingerprint = accepted_only(root, items, fingerprint)
     kept = {item.item_id for item in items}
     return LoadedTask(spec=spec, items=items, data_root=root, fingerprint=fingerprint,
-                      missing_videos=tuple(i for i in dataset.missing_videos if i in kept), data_revision=revision)
+                      missing_videos=tuple(i for i in dataset.missing_videos if i in kept), data_revision=revision,
+                      notes=notes)
 
 
 def task_fingerprint(spec: TaskSpec, root: Path, items: tuple[Item, ...]) -> str:
@@ -71,6 +85,7 @@ def task_fingerprint(spec: TaskSpec, root: Path, items: tuple[Item, ...]) -> str
         digest.update(manifest.read_bytes())
     else:
         for item in items:
-            size = item.video_path.stat().st_size if item.video_path.is_file() else -1
-            digest.update(f"{item.file_name}\0{size}\n".encode())
+            for file_name, path in [(v.file_name, v.path) for v in item.videos] or [(item.file_name, item.video_path)]:
+                size = path.stat().st_size if path.is_file() else -1
+                digest.update(f"{file_name}\0{size}\n".encode())
     return digest.hexdigest()

@@ -18,6 +18,10 @@ Optional columns and their defaults:
 - ``frame_labels``: none (a list of 1–5 for frames 0..clip_end).
 
 Any other column is kept in ``Item.metadata``.
+
+Rows labelled ``progress`` or ``preference`` instead of ``reward`` are the
+multi-camera protocols' items (:mod:`roboreward_bench.data.local_multi`); a
+folder holds one protocol.
 """
 
 from __future__ import annotations
@@ -30,8 +34,9 @@ from typing import Any
 
 from roboreward_bench.data.items import ITEM_KINDS, Item
 from roboreward_bench.rubric import LABELS
+from roboreward_bench.data.local_multi import item_from_multi_row
 from roboreward_bench.errors import DataError
-from roboreward_bench.tasks.spec import METADATA_FILE
+from roboreward_bench.tasks.spec import LABEL_COLUMNS, METADATA_FILE
 
 _CORE_COLUMNS = {"file_name", "task", "reward", "item_id", "episode_id", "clip_end", "subset", "kind",
                  "frame_labels", "split", "group_id"}
@@ -46,6 +51,7 @@ class LocalDataset:
     root: Path
     items: tuple[Item, ...]
     missing_videos: tuple[str, ...]
+    protocol: str = "discrete"
 
 
 def episode_id_from_file_name(file_name: str) -> str:
@@ -68,13 +74,17 @@ def load_local_dataset(root: Path | str, default_split: str = "test") -> LocalDa
     items: list[Item] = []
     problems: list[str] = []
     first_line: dict[str, int] = {}
+    protocol: str | None = None
     with open(metadata, "rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if not raw.strip():
                 continue
             where = f"{metadata}:{number}"
             try:
-                item = _item_from_row(json.loads(raw.decode("utf-8")), root, default_split, where)
+                row = json.loads(raw.decode("utf-8"))
+                protocol = _protocol_of_row(row, where, protocol)
+                item = (_item_from_row(row, root, default_split, where) if protocol == "discrete"
+                        else item_from_multi_row(row, root, default_split, where))
             except UnicodeDecodeError as exc:
                 problems.append(f"{where}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); save the file as UTF-8")
                 continue
@@ -95,8 +105,22 @@ def load_local_dataset(root: Path | str, default_split: str = "test") -> LocalDa
         raise DataError("\n".join(shown) + (f"\n… and {more} more problems" if more else ""))
     if not items:
         raise DataError(f"{metadata}: no items")
-    missing = tuple(item.item_id for item in items if not item.video_path.is_file())
-    return LocalDataset(root=root, items=tuple(items), missing_videos=missing)
+    missing = tuple(item.item_id for item in items
+                    if not all(path.is_file() for path in ([v.path for v in item.videos] or [item.video_path])))
+    return LocalDataset(root=root, items=tuple(items), missing_videos=missing, protocol=protocol or "discrete")
+
+
+def _protocol_of_row(row: Any, where: str, expected: str | None) -> str:
+    """The row's protocol from its label column; every row of a folder must agree."""
+    if not isinstance(row, dict):
+        raise DataError(f"{where}: expected a JSON object")
+    found = [protocol for column, protocol in LABEL_COLUMNS.items() if column in row]
+    if len(found) != 1:
+        raise DataError(f"{where}: a row needs exactly one label column: 'reward' (1–5), 'progress' (0–100) "
+                        f"or 'preference' (A, B or tie)")
+    if expected is not None and found[0] != expected:
+        raise DataError(f"{where}: a {found[0]} row in a {expected} dataset (one protocol per folder)")
+    return found[0]
 
 
 def _item_from_row(row: Any, root: Path, default_split: str, where: str) -> Item:

@@ -67,8 +67,10 @@ def evaluate(config: EvalConfig) -> EvalOutcome:
     items = runner.select_items(task.items, config.limit, config.shard)
     check_videos(items, config.allow_errors)  # before any model is built
     frames, deviations = runner.effective_frames(task.spec.frames, config.num_frames)
-    context = runner.reference_context(config.seed, task.spec)
+    context = replace(runner.reference_context(config.seed, task.spec), generation=task.spec.generation.describe())
     spec, model = build_model(config.model, config.model_args, context)
+    frames, mode_deviations = runner.frames_for_model(frames, model)
+    deviations = deviations + mode_deviations + runner.generation_deviations(task.spec.generation, model)
     cache = _cache_stage(spec.backend, model.fingerprint, task, config)
     identity = _identity(task, config, str(spec), model.fingerprint, frames.describe())
     output_dir = config.output_dir or default_output_dir(config.output_root, task.spec.name, config.model, identity)
@@ -88,7 +90,8 @@ def _run_locked(config: EvalConfig, task: LoadedTask, items: list, frames: Any, 
         with model_session(model, output_dir), PredictionsWriter(output_dir / PREDICTIONS_FILE) as writer, \
                 _progress(len(items), len(items) - len(todo), config.progress) as bar:
             work = runner.prefetched(runner.prepare(runner.processing_order(todo), sampler, task.spec.prompt,
-                                                    task.spec.video_position, cache.lookup if cache else None))
+                                                    task.spec.video_position, cache.lookup if cache else None,
+                                                    task.spec.protocol))
             runner.run_model(model, work, task.spec.parser, writer, on_done=bar.update,
                              store=cache.store if cache else None)
     except OSError as exc:
@@ -98,10 +101,11 @@ def _run_locked(config: EvalConfig, task: LoadedTask, items: list, frames: Any, 
     records = [r for r in read_predictions(output_dir / PREDICTIONS_FILE) if r.item_id in wanted]
     report = score_records(selected, records, source=str(output_dir / PREDICTIONS_FILE))
     notes = {**({"shard": f"{config.shard[0]}/{config.shard[1]}"} if config.shard else {}),
-             **({"limit": config.limit} if config.limit is not None else {})}
+             **({"limit": config.limit} if config.limit is not None else {}), **task.notes}
     details = {**model.describe(), **({"cache": cache.describe()} if cache else {})}
     model_info = ModelInfo(config.model, str(spec), model.fingerprint, _public_args(config.model_args), details)
-    results = run_results(selected, report, model_info, frames.describe(), config.seed, started, _now(),
+    results = run_results(selected, report, model_info, runner.frames_record(frames, records), config.seed, started,
+                          _now(),
                           deviations, notes, _git_commit())
     try:
         results.write(output_dir / RESULTS_FILE)

@@ -18,15 +18,15 @@ from roboreward_bench.data.items import Item
 from roboreward_bench.errors import RRBenchError
 from roboreward_bench.evaluation.rows import read_answer
 from roboreward_bench.evaluation.selection import select_items
-from roboreward_bench.frames.sampler import FrameSampler
+from roboreward_bench.frames.sampler import FrameSampler, VideoError
 from roboreward_bench.models.base import ModelContext, Response, RewardModel
 from roboreward_bench.models.redaction import redact_data
 from roboreward_bench.parsing import get_parser
-from roboreward_bench.prompts import build_request, request_hash
-from roboreward_bench.requests import Request
+from roboreward_bench.prompts import VideoSlot, build_request, content_plan, plan_videos, request_hash
+from roboreward_bench.requests import Request, VideoFilePart, VideoPart
 from roboreward_bench.results.predictions import PREDICTIONS_FILE, PredictionRecord, PredictionsWriter, \
     read_predictions, rewrite_predictions
-from roboreward_bench.tasks.spec import FrameSpec, TaskSpec
+from roboreward_bench.tasks.spec import FrameSpec, GenerationSpec, TaskSpec
 
 RUN_FILE = "run.json"
 
@@ -45,29 +45,46 @@ CacheLookup = Callable[[str, str, str], "Response | None"]  # (item_id, prompt_v
 
 
 def prepare(items: Sequence[Item], sampler: FrameSampler, prompt_id: str, video_position: str,
-            lookup: CacheLookup | None = None) -> Iterator[WorkItem]:
-    """Sample frames and build requests; unreadable videos become per-item errors.
+            lookup: CacheLookup | None = None, protocol: str = "discrete") -> Iterator[WorkItem]:
+    """Lay out each item's parts, fetch its videos and build its request; unreadable videos
+    become per-item errors.
 
     With ``lookup``, an item whose answer is cached is answered before its
-    frames are decoded, so a cached re-run costs the cache reads.
+    frames are decoded, so a cached re-run costs the cache reads. In
+    whole-video mode (``sampler.spec.whole_video``) nothing is decoded: each
+    video part is the file itself.
     """
     frames_spec = sampler.spec.describe()
-    sampler.plan((item.video_path, item.clip_end) for item in items)
-    for item in items:
+    plans = [(item, content_plan(item, prompt_id, protocol, video_position)) for item in items]
+    sampler.plan((slot.path, slot.clip_end) for _, plan in plans for slot in plan_videos(plan))
+    for item, plan in plans:
+        slots = plan_videos(plan)
         try:
-            content_hash = request_hash(item, prompt_id, video_position, frames_spec,
-                                        sampler.video_digest(item.video_path))
+            digests = {slot.path: sampler.video_digest(slot.path) for slot in slots}
+            content_hash = request_hash(plan, frames_spec, digests)
             hit = lookup(item.item_id, prompt_id, content_hash) if lookup is not None else None
             if hit is not None:
                 yield WorkItem(item, None, None, cached=hit)
                 continue
-            frames = sampler.sample(item.video_path, item.clip_end)
+            media = [video_media(sampler, slot, digests[slot.path]) for slot in slots]
         except RRBenchError as exc:
             yield WorkItem(item, None, str(exc))
             continue
         finally:
-            sampler.done(item.video_path, item.clip_end)
-        yield WorkItem(item, build_request(item, frames, prompt_id, video_position, content_hash), None)
+            for slot in slots:
+                sampler.done(slot.path, slot.clip_end)
+        yield WorkItem(item, build_request(item, plan, media, prompt_id, content_hash), None)
+
+
+def video_media(sampler: FrameSampler, slot: VideoSlot, digest: str) -> VideoPart | VideoFilePart:
+    """A video slot's content: the file itself in whole-video mode, else the sampled frames."""
+    if sampler.spec.whole_video:
+        if slot.clip_end is not None:
+            raise VideoError(f"{slot.path}: whole-video mode sends the whole file, but this item ends at frame "
+                             f"{slot.clip_end}; use frames: {{num_frames: N}} for clips")
+        return VideoFilePart(path=slot.path, sha256=digest)
+    frames = sampler.sample(slot.path, slot.clip_end)
+    return VideoPart(frames=frames.frames, frame_indices=frames.indices, fps=frames.fps)
 
 
 def prefetched(work: Iterator[WorkItem], depth: int = 8) -> Iterator[WorkItem]:
@@ -121,7 +138,7 @@ def to_record(response: Response, parse: Callable[[str], Any]) -> PredictionReco
         score_probs=response.score_probs, prompt_tokens=response.usage.prompt_tokens,
         completion_tokens=response.usage.completion_tokens, cached=response.cached,
         invalid_reason=None if response.error is not None else answer.invalid_reason,
-        finish_reason=response.finish_reason, refusal=response.refusal)
+        finish_reason=response.finish_reason, refusal=response.refusal, frames_used=response.frames_used)
 
 
 def error_record(item_id: str, message: str) -> PredictionRecord:
@@ -179,7 +196,7 @@ def run_model(model: RewardModel, work: Iterator[WorkItem], parser_name: str, wr
                 for response in stop.answered:
                     writer.write(to_record(response, parse))
                 raise
-            except RRBenchError:  # the model cannot run at all (e.g. its server never started): one line, stop
+            except RRBenchError:  # the model cannot run at all (its server never started, or refuses video): stop
                 raise
             except Exception as exc:  # one bad batch must not end the run
                 message = f"model failed on this batch: {type(exc).__name__}: {exc}".splitlines()[0]
@@ -269,6 +286,38 @@ def effective_frames(spec: FrameSpec, num_frames: int | None) -> tuple[FrameSpec
     if num_frames is None or (spec.num_frames == num_frames and spec.fps is None):
         return spec, []
     return FrameSpec(num_frames=num_frames), [f"num_frames={num_frames} (task default {spec.describe()})"]
+
+
+# Frames rrbench samples itself when a task sends whole videos but the model takes none
+# (openai frames_as=images): Qwen-VL processors' default rate, capped.
+FALLBACK_FRAMES = FrameSpec(num_frames=None, fps=2.0, max_frames=32)
+
+
+def frames_for_model(frames: FrameSpec, model: Any) -> tuple[FrameSpec, list[str]]:
+    """The frame spec actually used: whole files, unless the model cannot take one."""
+    if not frames.whole_video or getattr(model, "accepts_video_files", True):
+        return frames, []
+    return FALLBACK_FRAMES, [f"frames: the model takes no video file, so rrbench sampled "
+                             f"{FALLBACK_FRAMES.describe()} and sent them as images (protocol: the whole video)"]
+
+
+def generation_deviations(protocol: GenerationSpec, model: Any) -> list[str]:
+    """Each generation setting the model will use that differs from the task protocol's."""
+    used = model.generation_settings() if hasattr(model, "generation_settings") else {}
+    wanted = protocol.describe()
+    return [f"{key}={used[key]} (protocol {wanted[key]})" for key in wanted
+            if key in used and used[key] != wanted[key]]
+
+
+def frames_record(frames: FrameSpec, records: Sequence[PredictionRecord]) -> dict[str, Any]:
+    """results.json's ``frames``: the mode, the spec, and a summary of the frames models reported using."""
+    counts = [len(video) for r in records if r.frames_used for video in r.frames_used]
+    out: dict[str, Any] = {**frames.describe(), "mode": "whole_video" if frames.whole_video else "sampled"}
+    out["frames_used"] = ({"videos": len(counts), "min": min(counts), "max": max(counts),
+                           "mean": round(sum(counts) / len(counts), 3)} if counts
+                          else "not reported (a server that takes whole files picks its own frames)"
+                          if frames.whole_video else "not reported")
+    return out
 
 
 def reference_context(seed: int, spec: TaskSpec) -> ModelContext:

@@ -56,9 +56,11 @@ def settings_deviations(meta: VerifiedSubmission, spec: TaskSpec) -> list[str]:
     found = []
     if meta.prompt_version != spec.prompt:
         found.append(f"prompt_version {meta.prompt_version!r} (task default {spec.prompt!r})")
-    frames = meta.frames.model_dump()
-    if frames != spec.frames.describe():
-        found.append(f"frames {_compact(frames)} (task default {_compact(spec.frames.describe())})")
+    # What was sent (the sampling spec, or whole files); mode and frames used are reports, not settings.
+    frames = meta.frames.model_dump(include={"num_frames", "fps", "max_frames", "whole_video"})
+    wanted = {"whole_video": False, **spec.frames.describe()}
+    if frames != wanted:
+        found.append(f"frames {_compact(frames)} (task default {_compact(wanted)})")
     return found
 
 
@@ -75,7 +77,7 @@ def settings_problems(meta: VerifiedSubmission, spec: TaskSpec, where: str) -> l
 
 
 def _compact(frames: dict[str, Any]) -> str:
-    shown = {k: v for k, v in frames.items() if v is not None}
+    shown = {k: v for k, v in frames.items() if v is not None and not (k == "whole_video" and v is False)}
     return "{" + ", ".join(f"{k}: {v}" for k, v in shown.items()) + "}"
 
 
@@ -121,6 +123,13 @@ def results_problems(text: str, meta: VerifiedSubmission, report: MetricReport, 
     return capped(problems, where)
 
 
+def _set_frames(frames: Any) -> Any:
+    """A results.json ``frames`` without unset entries (None, or whole_video false), as the submission states it."""
+    if not isinstance(frames, dict):
+        return frames
+    return {k: v for k, v in frames.items() if v is not None and not (k == "whole_video" and v is False)}
+
+
 def _described_facts(raw: dict[str, Any], meta: VerifiedSubmission) -> list[tuple[str, Any, Any]]:
     task = raw.get("task") if isinstance(raw.get("task"), dict) else {}
     model = raw.get("model") if isinstance(raw.get("model"), dict) else {}
@@ -129,7 +138,7 @@ def _described_facts(raw: dict[str, Any], meta: VerifiedSubmission) -> list[tupl
         ("task.fingerprint", task.get("fingerprint"), meta.task_fingerprint),
         ("model.spec", model.get("spec"), meta.model.spec),
         ("model.fingerprint", model.get("fingerprint"), meta.model.fingerprint),
-        ("frames", raw.get("frames"), meta.frames.model_dump()),
+        ("frames", _set_frames(raw.get("frames")), meta.frames.model_dump(exclude_defaults=True)),
         ("prompt_version", raw.get("prompt_version"), meta.prompt_version), ("seed", raw.get("seed"), meta.seed),
         ("non_standard", raw.get("non_standard"), meta.non_standard),
     ]

@@ -73,6 +73,10 @@ class FrameSettings(_Strict):
     num_frames: int | None = Field(default=None, ge=1, le=4096)
     fps: float | None = Field(default=None, gt=0, le=1000)
     max_frames: int | None = Field(default=None, ge=1, le=4096)
+    whole_video: bool = Field(default=False, description="the video files themselves were sent (HELM's protocols)")
+    mode: Literal["sampled", "whole_video"] | None = Field(default=None, description="what the model was sent")
+    frames_used: dict[str, float] | str | None = Field(
+        default=None, description="frames per video the model reported using (videos, min, max, mean), or why not")
 
 
 class Citation(_Strict):

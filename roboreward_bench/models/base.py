@@ -14,7 +14,16 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
+from roboreward_bench.errors import ModelError
 from roboreward_bench.requests import Request
+
+
+class FatalModelError(ModelError):
+    """The model cannot answer any request as configured (e.g. a server that refuses video input).
+
+    Raised from ``generate``; the run stops with this one line, keeping every
+    answer already written, instead of failing each item the same way.
+    """
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,7 @@ class Response:
     latency_s: float = 0.0
     usage: Usage = field(default_factory=Usage)
     cached: bool = False
+    frames_used: tuple[tuple[int, ...], ...] | None = None  # per video part: frame indices the model saw
     finish_reason: str | None = None
     refusal: str | None = None
 
@@ -55,11 +65,15 @@ class ModelContext:
 
     ``reference_labels`` are the task's train or dev labels (for the majority
     baseline), with ``reference_source`` saying where they came from.
+    ``generation`` holds the protocol's generation settings (``max_tokens``,
+    ``temperature``): backends use them unless a model arg overrides them,
+    which the run then records as non-standard.
     """
 
     seed: int = 0
     reference_labels: tuple[int, ...] = ()
     reference_source: str | None = None
+    generation: Mapping[str, Any] = field(default_factory=dict)  # the task protocol's max_tokens, temperature
 
 
 @runtime_checkable

@@ -27,7 +27,7 @@ from roboreward_bench.errors import ModelError
 from roboreward_bench.models.base import ModelContext, Response, Usage, fingerprint_of
 from roboreward_bench.models.hf_batching import BatchSizer, free_memory, is_out_of_memory
 from roboreward_bench.models.hf_checkpoint import Checkpoint, ensure_local, resolve_checkpoint
-from roboreward_bench.models.hf_inputs import prepare_batch
+from roboreward_bench.models.hf_inputs import prepare_batch, whole_video_rule
 from roboreward_bench.models.hf_scoring import SCORE_PROBS_METHOD, AnswerScorer
 from roboreward_bench.models.hf_settings import HFSettings, pick_device, resolve_attention, resolve_dtype
 from roboreward_bench.models.media import request_problem
@@ -35,10 +35,17 @@ from roboreward_bench.models.model_args import settings_from_args
 from roboreward_bench.models.registry import register_model
 from roboreward_bench.requests import Request
 
+
+def protocol_args(context: ModelContext) -> dict[str, Any]:
+    """The task protocol's generation settings under this backend's arg names."""
+    names = {"max_tokens": "max_new_tokens", "temperature": "temperature"}
+    return {names[key]: value for key, value in context.generation.items() if key in names}
+
+
 @register_model("hf")
 def build_hf_model(argument: str | None, model_args: Mapping[str, Any], context: ModelContext) -> "HFRewardModel":
     """transformers image-text-to-text model from a local folder or hub id (hf:<dir|owner/name>)."""
-    settings = settings_from_args(HFSettings, model_args, "hf")
+    settings = settings_from_args(HFSettings, {**protocol_args(context), **model_args}, "hf")
     checkpoint = resolve_checkpoint(argument, settings.revision)
     return HFRewardModel(checkpoint, settings, seed=context.seed)
 
@@ -69,6 +76,10 @@ class HFRewardModel:
         return fingerprint_of({"backend": "hf", "repo_id": self.checkpoint.repo_id, "weights": self.checkpoint.digest,
                                "dtype": resolve_dtype(self.settings), **self.settings.generation()})
 
+    def generation_settings(self) -> dict[str, Any]:
+        """max_tokens and temperature as sent, for comparison with the task protocol."""
+        return {"max_tokens": self.settings.max_new_tokens, "temperature": self.settings.temperature}
+
     def describe(self) -> Mapping[str, Any]:
         facts: dict[str, Any] = {
             "backend": "hf", "name": self.name, "source": self.checkpoint.source,
@@ -93,7 +104,8 @@ class HFRewardModel:
                      device=str(self._input_device()), transformers_version=transformers.__version__,
                      torch_version=torch.__version__, chat_template_sha256=self._template_hash(),
                      attn_implementation=getattr(self._model.config, "_attn_implementation", None),
-                     device_map=_devices_used(self._model), batching=self.sizer.describe())
+                     device_map=_devices_used(self._model), batching=self.sizer.describe(),
+                     whole_video_frames=whole_video_rule(self._processor))
         return facts
 
     # -- loading ---------------------------------------------------------
@@ -218,13 +230,14 @@ class HFRewardModel:
         elapsed = (time.perf_counter() - start) / len(requests)
         prompt_tokens = inputs["attention_mask"].sum(dim=1).tolist()
         responses = []
-        for request, ids, text, p, n_prompt in zip(requests, completions, texts, probs, prompt_tokens):
+        for request, ids, text, p, n_prompt, used in zip(requests, completions, texts, probs, prompt_tokens,
+                                                         batch.frames_used):
             usage = Usage(prompt_tokens=int(n_prompt), completion_tokens=len(ids))
             self._usage = Usage(self._usage.prompt_tokens + usage.prompt_tokens,
                                 self._usage.completion_tokens + usage.completion_tokens)
             # An empty or cut-off completion is the model's answer, judged invalid when scored (not an error).
             responses.append(Response(request.item_id, text, score_probs=p, latency_s=elapsed, usage=usage,
-                                      finish_reason=self._finish_reason(ids)))
+                                      finish_reason=self._finish_reason(ids), frames_used=used))
         return responses
 
     def _generation_config(self):

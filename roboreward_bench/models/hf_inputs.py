@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from roboreward_bench.requests import Request, TextPart, VideoPart
+from roboreward_bench.requests import Request, TextPart, VideoFilePart, VideoPart
 
 
 @dataclass
@@ -28,6 +28,7 @@ class PreparedBatch:
     video_metadata: list[dict[str, Any]] = field(default_factory=list)
     images: list[np.ndarray] = field(default_factory=list)
     inputs: Any = None
+    frames_used: list[tuple[tuple[int, ...], ...]] = field(default_factory=list)  # per request, per video
 
 
 def chat_messages(request: Request, frames_as: str = "video") -> list[dict[str, Any]]:
@@ -38,7 +39,7 @@ def chat_messages(request: Request, frames_as: str = "video") -> list[dict[str, 
         for part in message.content:
             if isinstance(part, TextPart):
                 content.append({"type": "text", "text": part.text})
-            elif frames_as == "images":
+            elif frames_as == "images" and isinstance(part, VideoPart):
                 content.extend({"type": "image"} for _ in range(part.frames.shape[0]))
             else:
                 content.append({"type": "video"})
@@ -60,19 +61,51 @@ def chat_prompt(processor, request: Request, frames_as: str = "video") -> str:
                                          add_generation_prompt=True)
 
 
-def collect_media(requests: Sequence[Request], frames_as: str) -> PreparedBatch:
+# Qwen's reference video pipeline (qwen-vl-utils) samples 2 frames per second; used only when a
+# processor configures no rate or count of its own (transformers' Qwen2/2.5-VL video processors).
+REFERENCE_FPS = 2.0
+
+
+def whole_video_rule(processor) -> dict[str, Any]:
+    """How frames are chosen from a whole file: the video processor's ``sample_frames`` with its own
+    settings, plus ``fps=2`` where it configures neither a rate nor a count."""
+    video = processor.video_processor
+    own = {key: getattr(video, key, None) for key in ("fps", "num_frames", "min_frames", "max_frames")}
+    extra = {} if own["fps"] or own["num_frames"] else {"fps": REFERENCE_FPS}
+    return {"sampler": f"{type(video).__name__}.sample_frames", **{k: v for k, v in own.items() if v}, **extra,
+            "added_by_rrbench": extra}
+
+
+def processor_video(processor, part: VideoFilePart) -> VideoPart:
+    """The frames the model's video processor picks from a whole file (its own sampling rule)."""
+    from functools import partial
+
+    from transformers.video_utils import load_video
+
+    sampler = partial(processor.video_processor.sample_frames, **whole_video_rule(processor)["added_by_rrbench"])
+    frames, metadata = load_video(str(part.path), backend="pyav", sample_indices_fn=sampler)
+    indices = [int(i) for i in metadata.frames_indices]
+    return VideoPart(frames=np.ascontiguousarray(frames), frame_indices=tuple(indices), fps=float(metadata.fps))
+
+
+def collect_media(requests: Sequence[Request], frames_as: str, processor=None) -> PreparedBatch:
     """Prompts are filled in by :func:`prepare_batch`; this gathers videos/images in order."""
     batch = PreparedBatch(prompts=[])
     for request in requests:
+        used: list[tuple[int, ...]] = []
         for message in request.messages:
             for part in message.content:
+                if isinstance(part, VideoFilePart):
+                    part = processor_video(processor, part)
                 if not isinstance(part, VideoPart):
                     continue
+                used.append(tuple(part.frame_indices))
                 if frames_as == "images":
                     batch.images.extend(np.ascontiguousarray(frame) for frame in part.frames)
                 else:
                     batch.videos.append(np.ascontiguousarray(part.frames))
                     batch.video_metadata.append(video_metadata(part))
+        batch.frames_used.append(tuple(used))
     return batch
 
 
@@ -89,7 +122,7 @@ def processor_inputs(processor, prompts: list[str], batch: PreparedBatch):
 
 def prepare_batch(processor, requests: Sequence[Request], frames_as: str = "video") -> PreparedBatch:
     """Render and process a batch of requests (left padding is set on the tokenizer)."""
-    batch = collect_media(requests, frames_as)
+    batch = collect_media(requests, frames_as, processor)
     batch.prompts = [chat_prompt(processor, request, frames_as) for request in requests]
     batch.inputs = processor_inputs(processor, batch.prompts, batch)
     return batch

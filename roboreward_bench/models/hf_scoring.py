@@ -80,7 +80,7 @@ class AnswerScorer:
     def _forced(self, requests: Sequence[Request], prompts: list[str], frames_as: str, device):
         import torch
 
-        media = collect_media(requests, frames_as)
+        media = collect_media(requests, frames_as, self.processor)
         inputs = processor_inputs(self.processor, prompts, media).to(device).to(self.model.dtype)
         with torch.inference_mode():
             logits = self.model(**inputs, logits_to_keep=1).logits[:, -1, :]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 
@@ -51,6 +52,12 @@ def sampled_fps(part: VideoPart) -> float:
     if len(indices) >= 2 and part.fps and indices[-1] > indices[0]:
         return max(0.1, (len(indices) - 1) * part.fps / (indices[-1] - indices[0]))
     return 1.0
+
+
+def file_data_uri(path: Path) -> str:
+    """A video file's own bytes as a ``data:video/<type>;base64,…`` URI (nothing is decoded)."""
+    kind = {".webm": "webm", ".mov": "quicktime", ".mkv": "x-matroska"}.get(Path(path).suffix.lower(), "mp4")
+    return f"data:video/{kind};base64," + base64.b64encode(Path(path).read_bytes()).decode("ascii")
 
 
 def mp4_data_uri(part: VideoPart, crf: int = 18) -> str:

@@ -4,8 +4,15 @@
 api_key_env=NAME,concurrency=N``. Works with vLLM, SGLang, TGI,
 ``transformers serve``, OpenAI and Gemini's OpenAI-compatible endpoint.
 
-- Frames go as ``image_url`` parts holding JPEG data URIs (the most portable
-  form), or with ``frames_as=video`` as one ``video_url`` MP4 (vLLM).
+- A whole video file (``frames: {whole_video: true}``, HELM's protocols) goes
+  as one ``video_url`` part holding the MP4's own bytes as a data URI, which
+  vLLM, SGLang and Gemini's endpoint accept; the server picks the frames.
+  Sampled frames go as ``image_url`` parts holding JPEG data URIs (the most
+  portable form), or with ``frames_as=video`` re-encoded as one ``video_url``
+  MP4. ``frames_as=images`` is the fallback for servers without video input:
+  the harness then samples frames itself and records the run as non-standard.
+  A server that refuses a ``video_url`` part stops the run with a one-line
+  error suggesting it.
 - Up to ``concurrency`` requests are in flight at once (threads).
 - 429, 408, 5xx, timeouts and dropped connections are retried with
   exponential backoff and jitter (honouring ``Retry-After``); a final failure
@@ -35,13 +42,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 from roboreward_bench import interrupt
 from roboreward_bench.errors import ModelError
-from roboreward_bench.models.base import ModelContext, Response, Usage, fingerprint_of
-from roboreward_bench.models.media import jpeg_data_uri, mp4_data_uri, request_problem
+from roboreward_bench.models.base import FatalModelError, ModelContext, Response, Usage, fingerprint_of
+from roboreward_bench.models.media import file_data_uri, jpeg_data_uri, mp4_data_uri, request_problem
 from roboreward_bench.models.model_args import check_choice, check_positive, settings_from_args
 from roboreward_bench.models.openai_scoring import score_probs_from_logprobs
 from roboreward_bench.models.redaction import Redactor
 from roboreward_bench.models.registry import register_model
-from roboreward_bench.requests import Request, TextPart
+from roboreward_bench.requests import Request, TextPart, VideoFilePart, VideoPart
 
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "0.0.0.0")
 _NO_KEY = "EMPTY"
@@ -60,12 +67,12 @@ class OpenAISettings:
     max_retries: int = 5
     backoff_base: float = 1.0
     backoff_max: float = 60.0
-    frames_as: str = "images"
+    frames_as: str = "auto"
     jpeg_quality: int = 85
     image_detail: str | None = None
     temperature: float | None = 0.0
     top_p: float | None = None
-    max_tokens: int | None = 512
+    max_tokens: int | None = 5000
     max_tokens_param: str = "max_tokens"
     reasoning_effort: str | None = None
     seed: int | None = None
@@ -73,7 +80,7 @@ class OpenAISettings:
     top_logprobs: int = 20
 
     def __post_init__(self) -> None:
-        check_choice(self.frames_as, ("images", "video"), "openai: model arg 'frames_as'")
+        check_choice(self.frames_as, ("auto", "images", "video"), "openai: model arg 'frames_as'")
         check_choice(self.max_tokens_param, ("max_tokens", "max_completion_tokens"),
                      "openai: model arg 'max_tokens_param'")
         check_positive(self.concurrency, "openai: model arg 'concurrency'")
@@ -87,7 +94,7 @@ class OpenAISettings:
         keys = ("frames_as", "image_detail", "temperature", "top_p", "max_tokens", "reasoning_effort", "seed",
                 "score_probs")
         out = {key: getattr(self, key) for key in keys}
-        if self.frames_as == "images":
+        if self.frames_as != "video":
             out["jpeg_quality"] = self.jpeg_quality
         return out
 
@@ -96,7 +103,8 @@ class OpenAISettings:
 def build_openai_model(argument: str | None, model_args: Mapping[str, Any],
                        context: ModelContext) -> "OpenAIRewardModel":
     """Any OpenAI-compatible chat endpoint: vLLM, SGLang, TGI, transformers serve, GPT, Gemini (openai:<model>)."""
-    settings = settings_from_args(OpenAISettings, model_args, "openai")
+    protocol = {key: value for key, value in context.generation.items() if key in ("max_tokens", "temperature")}
+    settings = settings_from_args(OpenAISettings, {**protocol, **model_args}, "openai")
     if not argument:
         raise ModelError("the openai backend needs the served model name, e.g. --model openai:gpt-5 "
                          "or --model openai:Qwen/Qwen2.5-VL-72B-Instruct")
@@ -140,6 +148,15 @@ class OpenAIRewardModel:
         self._jitter = random.Random()
         self._totals = {"requests": 0, "retries": 0, "failures": 0, "prompt_tokens": 0, "completion_tokens": 0}
         self._served_models: set[str] = set()
+
+    @property
+    def accepts_video_files(self) -> bool:
+        """Whether a whole video file can be forwarded (else the harness samples frames for it)."""
+        return self.settings.frames_as != "images"
+
+    def generation_settings(self) -> dict[str, Any]:
+        """max_tokens and temperature as sent, for comparison with the task protocol."""
+        return {"max_tokens": self.settings.max_tokens, "temperature": self.settings.temperature}
 
     @property
     def fingerprint(self) -> str:
@@ -191,6 +208,11 @@ class OpenAIRewardModel:
                 break
             except Exception as exc:
                 delay = self._retry_delay(exc, attempt)
+                if delay is None and _has_video_url(messages) and _refuses_video(exc):
+                    raise FatalModelError(
+                        f"{self.name} at {public_url(self.settings.base_url)} refused a video_url part "
+                        f"({self._redact.one_line(exc)[:200]}); it may not take video input: run again with "
+                        f"--model-args frames_as=images (frames sampled by rrbench, recorded as non-standard)")
                 if delay is None:
                     self._count(failures=1, requests=1)
                     retries = f" (after {attempt} retries)" if attempt else ""
@@ -232,7 +254,7 @@ class OpenAIRewardModel:
             probs = score_probs_from_logprobs(getattr(choices[0], "logprobs", None))
         return Response(request.item_id, text, score_probs=probs, latency_s=latency, usage=counts,
                         finish_reason=getattr(choices[0], "finish_reason", None),
-                        refusal=str(refusal) if refusal else None)
+                        refusal=str(refusal) if refusal else None, frames_used=_frames_sent(request))
 
     def _parameters(self) -> dict[str, Any]:
         s = self.settings
@@ -281,6 +303,8 @@ class OpenAIRewardModel:
             for part in message.content:
                 if isinstance(part, TextPart):
                     content.append({"type": "text", "text": part.text})
+                elif isinstance(part, VideoFilePart):
+                    content.append({"type": "video_url", "video_url": {"url": file_data_uri(part.path)}})
                 elif self.settings.frames_as == "video":
                     content.append({"type": "video_url", "video_url": {"url": mp4_data_uri(part)}})
                 else:
@@ -293,6 +317,28 @@ class OpenAIRewardModel:
         if self.settings.image_detail:
             image["detail"] = self.settings.image_detail
         return {"type": "image_url", "image_url": image}
+
+
+def _has_video_url(messages: list[dict[str, Any]]) -> bool:
+    return any(isinstance(m["content"], list) and any(p.get("type") == "video_url" for p in m["content"])
+               for m in messages)
+
+
+def _refuses_video(exc: BaseException) -> bool:
+    """A final error that says the server does not take this video: a 4xx, or any error naming video."""
+    import openai
+
+    status = getattr(exc, "status_code", None)
+    text = str(exc).lower()
+    return isinstance(exc, openai.APIStatusError) and (status in (400, 404, 415, 422) or "video" in text)
+
+
+def _frames_sent(request: Request) -> tuple[tuple[int, ...], ...] | None:
+    """Frame indices rrbench sampled, per video part; None when a whole file went (the server chose)."""
+    parts = [part for part in request.parts if isinstance(part, (VideoPart, VideoFilePart))]
+    if not parts or any(isinstance(part, VideoFilePart) for part in parts):
+        return None
+    return tuple(tuple(part.frame_indices) for part in parts)
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

@@ -149,6 +149,7 @@ class ShortcutModel:
     """A fitted single-modality classifier answering in the rubric format."""
 
     batch_size = 256
+    accepts_video_files = False  # it reads decoded frames: whole-video tasks get sampled ones (flagged)
 
     def __init__(self, name: str, features: Callable[[Request], Any], model_file: Path) -> None:
         self.name = name

@@ -37,7 +37,7 @@ class PredictionRecord:
 
     item_id: str
     raw_text: str
-    parsed: float | None
+    parsed: float | str | None
     valid: bool
     error: str | None = None
     latency_s: float = 0.0
@@ -48,6 +48,11 @@ class PredictionRecord:
     invalid_reason: str | None = None
     finish_reason: str | None = None
     refusal: str | None = None
+    frames_used: tuple[tuple[int, ...], ...] | None = None
+
+    def __post_init__(self) -> None:  # JSON gives lists; keep records hashable and comparable
+        if self.frames_used is not None and not isinstance(self.frames_used, tuple):
+            object.__setattr__(self, "frames_used", tuple(tuple(int(i) for i in v) for v in self.frames_used))
 
     def to_json(self) -> str:
         """One line of JSON, without a trailing newline."""
@@ -57,6 +62,8 @@ class PredictionRecord:
                 row[key] = redact(row[key])
         if self.score_probs is not None:
             row["score_probs"] = list(self.score_probs)
+        if self.frames_used is None:
+            row.pop("frames_used")
         return json.dumps(row, ensure_ascii=False, allow_nan=False)
 
 
@@ -76,9 +83,9 @@ def record_from_row(row: object, where: str) -> PredictionRecord:
     if not isinstance(row["raw_text"], str):
         raise PredictionsError(f"{where}: raw_text must be a string")
     parsed = row["parsed"]
-    if parsed is not None and (isinstance(parsed, bool) or not isinstance(parsed, (int, float))
-                               or not math.isfinite(parsed)):
-        raise PredictionsError(f"{where}: parsed must be a finite number or null")
+    if parsed is not None and not isinstance(parsed, str) and (
+            isinstance(parsed, bool) or not isinstance(parsed, (int, float)) or not math.isfinite(parsed)):
+        raise PredictionsError(f"{where}: parsed must be a finite number, a choice (preference) or null")
     for key in ("error", "invalid_reason", "finish_reason", "refusal"):
         if row.get(key) is not None and not isinstance(row[key], str):
             raise PredictionsError(f"{where}: {key} must be a string or null")
@@ -90,10 +97,10 @@ def record_from_row(row: object, where: str) -> PredictionRecord:
         probs = tuple(float(p) for p in probs)
     known = {k: v for k, v in row.items() if k in _FIELD_NAMES}
     known["score_probs"] = probs
-    known["parsed"] = None if parsed is None else float(parsed)
+    known["parsed"] = parsed if parsed is None or isinstance(parsed, str) else float(parsed)
     try:
         return PredictionRecord(**known)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         raise PredictionsError(f"{where}: {exc}") from None
 
 

@@ -59,13 +59,16 @@ class RunResults:
 
     task: TaskInfo = _doc("the task evaluated")
     model: ModelInfo = _doc("the model evaluated")
-    frames: dict[str, Any] = _doc("frame sampling used: num_frames or fps/max_frames")
+    frames: dict[str, Any] = _doc("frames: mode (whole_video: the file was sent, or sampled), the spec "
+                                  "(num_frames or fps/max_frames), and frames_used (per-video counts reported)")
     prompt_version: str = _doc("rubric prompt id, e.g. roboreward-v1")
     seed: int = _doc("run seed (baselines, bootstrap)")
     counts: Counts = _doc("item, invalid and error counts")
     metrics: dict[str, dict[str, float | None]] = _doc("metric → {value, ci_low, ci_high} (95% cluster bootstrap; `rrbench metrics` lists them)")
     per_subset: dict[str, dict[str, float | None]] = _doc("subset → metric → value")
     headline: str = _doc("the task's headline metric name")
+    headline_direction: str = _doc("'lower' or 'higher': which way the headline metric is better",
+                                   default="lower")
     non_standard: bool = _doc("true when settings differ from the task's defaults", default=False)
     deviations: list[str] = _doc("each setting that differs from the task's defaults", default_factory=list)
     notes: dict[str, Any] = _doc("side facts: excluded counts, best-of-N context, shard", default_factory=dict)

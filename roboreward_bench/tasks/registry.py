@@ -13,7 +13,8 @@ import os
 from pathlib import Path
 
 from roboreward_bench.errors import TaskError, did_you_mean
-from roboreward_bench.tasks.spec import METADATA_FILE, TaskSpec, default_spec_for_folder, load_task_spec
+from roboreward_bench.tasks.spec import (METADATA_FILE, TaskSpec, default_spec_for_folder, load_task_spec,
+                                         protocol_of_folder)
 
 
 def tasks_dir() -> Path:
@@ -42,7 +43,7 @@ def resolve_spec(text: str) -> TaskSpec:
     if path.suffix in (".yaml", ".yml"):
         return load_task_spec(path)
     if path.is_dir() and (path / METADATA_FILE).is_file():
-        return default_spec_for_folder(path)
+        return default_spec_for_folder(path, protocol_of_folder(path))
     if path.is_dir():
         raise TaskError(f"{path}: folder has no {METADATA_FILE}, so it is not a dataset in the local format")
     raise TaskError(f"unknown task {text!r}." + did_you_mean(text, sorted(registered))

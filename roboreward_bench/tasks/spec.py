@@ -8,9 +8,12 @@ default, which is the RoboReward protocol)::
     description: Held-out Meta-World episodes with simulator-derived labels.
     source: {kind: local, path: rrb_sim/test}          # relative to the YAML file
     # source: {kind: hf, repo: teetone/RoboReward, revision: <sha>, split: test}
+    protocol: discrete                                # or progress (0–100) or preference (A/B/tie)
     prompt: roboreward-v1
-    video_position: before                            # video, then text
-    frames: {num_frames: 16}                          # or {fps: 2, max_frames: 32}
+    video_position: before                            # video, then text (discrete only; "after": text first)
+    frames: {num_frames: 16}                          # or {fps: 2, max_frames: 32}, or {whole_video: true}
+    generation: {max_tokens: 5000, temperature: 0}    # the protocol's settings; aliases cannot change them
+    swap: false                                       # preference: also ask every pair in B/A order
     parser: helm
     invalid_rule: {kind: penalty, abs_error: 4.0}
     subset_key: subset                                # item field or metadata column for macro averaging
@@ -46,6 +49,15 @@ from roboreward_bench.tasks.spec_errors import explain_validation_error, read_ya
 
 # A local source is a folder holding this file (the local dataset format, see data/local.py).
 METADATA_FILE = "metadata.jsonl"
+# protocol -> the prompt, parser, max_tokens and headline HELM uses (shared/PROTOCOLS.md); a file may override each.
+PROTOCOL_DEFAULTS: dict[str, dict[str, Any]] = {
+    "discrete": {"prompt": "roboreward-v1", "parser": "helm", "max_tokens": 5000, "headline": "mae_macro"},
+    "progress": {"prompt": "helm-progress-v1", "parser": "helm", "max_tokens": 1024, "headline": "progress_mae"},
+    "preference": {"prompt": "helm-preference-v1", "parser": "helm-preference", "max_tokens": 1024,
+                   "headline": "preference_accuracy"},
+}
+# The label column of a local dataset row names its protocol (data/local.py and data/local_multi.py).
+LABEL_COLUMNS = {"reward": "discrete", "progress": "progress", "preference": "preference"}
 
 
 def _one_of(what: str, known: Callable[[], list[str]], hint: str = "") -> AfterValidator:
@@ -151,18 +163,24 @@ class SourceSpec(SpecPart):
 
 
 class FrameSpec(SpecPart):
-    """Frame sampling: ``num_frames`` uniformly, or ``fps`` capped at ``max_frames``."""
+    """Frame sampling: ``num_frames`` uniformly, or ``fps`` capped at ``max_frames``; or ``whole_video``:
+    the file itself is sent and the model (its processor, or the server) picks the frames."""
 
     _ALWAYS_CANONICAL = ("num_frames", "fps", "max_frames")
 
     num_frames: PositiveInt | None = 16
     fps: PositiveNumber | None = None
     max_frames: PositiveInt | None = None
+    whole_video: Flag = False
 
     @model_validator(mode="before")
     @classmethod
     def _one_mode(cls, data: Any) -> Any:
-        """``fps`` switches to rate sampling (``max_frames`` defaults to 32); the two modes don't mix."""
+        """``fps`` switches to rate sampling (``max_frames`` defaults to 32); the modes don't mix."""
+        if isinstance(data, dict) and data.get("whole_video"):
+            if any(data.get(key) is not None for key in ("num_frames", "fps", "max_frames")):
+                raise ValueError("'whole_video' sends the file itself; it takes no num_frames, fps or max_frames")
+            return {**data, "num_frames": None}
         if not isinstance(data, dict) or data.get("fps") is None:
             if isinstance(data, dict) and data.get("max_frames") is not None:
                 raise ValueError("'max_frames' applies only with 'fps'")
@@ -173,6 +191,20 @@ class FrameSpec(SpecPart):
 
     def describe(self) -> dict[str, Any]:
         """The sampling settings as plain data (part of every request's cache key)."""
+        return self.canonical()
+
+
+class GenerationSpec(SpecPart):
+    """Generation settings the protocol fixes: every backend receives them; a run that changes
+    them is recorded as non-standard."""
+
+    _ALWAYS_CANONICAL = ("max_tokens", "temperature")
+
+    max_tokens: PositiveInt = 5000
+    temperature: Annotated[Number, Field(ge=0)] = 0.0
+
+    def describe(self) -> dict[str, Any]:
+        """The settings as plain data."""
         return self.canonical()
 
 
@@ -223,13 +255,17 @@ class TaskSpec(SpecPart):
     source: SourceSpec
     version: PositiveInt = 1
     description: Text = ""
+    protocol: Literal["discrete", "progress", "preference"] = "discrete"
     prompt: PromptName = "roboreward-v1"
     video_position: Literal["before", "after"] = "before"
     frames: FrameSpec = FrameSpec()
+    generation: GenerationSpec = GenerationSpec()
+    swap: Flag = False
     parser: ParserName = "helm"
     invalid_rule: InvalidRule = InvalidRule()
     subset_key: NonEmptyText = "subset"
     subset_names: dict[Text, Text] = Field(default_factory=dict)
+    subset_aliases: dict[Text, Text] = Field(default_factory=dict)
     metrics: tuple[MetricGroup, ...] = Field(default_factory=lambda: tuple(metric_group_names(builtin_only=True)))
     headline: HeadlineMetric = "mae_macro"
     success_threshold: Annotated[Number, Field(ge=1, le=5)] = 5.0
@@ -237,6 +273,29 @@ class TaskSpec(SpecPart):
     reference_spec: ReferenceSpec | None = Field(None, alias="reference")
     require_verified: Flag = False
     path: Path | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _protocol_defaults(cls, data: Any) -> Any:
+        """Prompt, parser, headline and max_tokens default to what HELM uses for the protocol."""
+        if not isinstance(data, dict) or data.get("protocol") not in PROTOCOL_DEFAULTS:
+            return data
+        defaults = PROTOCOL_DEFAULTS[data["protocol"]]
+        generation = data.get("generation", {})
+        if isinstance(generation, dict):
+            generation = {"max_tokens": defaults["max_tokens"], **generation}
+        whole = {"frames": {"whole_video": True}} if data["protocol"] != "discrete" else {}  # HELM sends the MP4s
+        return {**{k: defaults[k] for k in ("prompt", "parser", "headline")}, **whole, **data,
+                "generation": generation}
+
+    @model_validator(mode="after")
+    def _protocol_fits(self) -> "TaskSpec":
+        if self.protocol != "discrete" and "video_position" in self.model_fields_set:
+            raise ValueError(f"'video_position' applies to the discrete protocol only; the {self.protocol} "
+                             f"protocol fixes its own part order")
+        if self.swap and self.protocol != "preference":
+            raise ValueError("'swap' applies to the preference protocol only")
+        return self
 
     @field_validator("description", mode="before")
     @classmethod
@@ -291,11 +350,36 @@ def task_spec_from_dict(raw: Mapping[str, Any], where: str, base_dir: Path, path
         raise TaskError(f"{where}: " + explain_validation_error(exc, TaskSpec)) from None
 
 
-def default_spec_for_folder(folder: Path) -> TaskSpec:
-    """The RoboReward protocol applied to a bare dataset folder (``--task PATH``)."""
+def default_spec_for_folder(folder: Path, protocol: str = "discrete") -> TaskSpec:
+    """HELM's protocol for a bare dataset folder (``--task PATH``); ``protocol`` comes from its metadata.
+
+    Progress and preference folders send each camera's whole MP4, as HELM does; discrete folders keep
+    the RoboReward defaults (16 sampled frames), so their earlier runs stay resumable.
+    """
     folder = folder.resolve()
-    spec = TaskSpec(name=f"local:{folder.name}", source=SourceSpec(kind="local", path=folder),
-                    description=f"Dataset folder {folder}")
+    extra: dict[str, Any] = {} if protocol == "discrete" else {"protocol": protocol}
+    spec = task_spec_from_dict({"name": f"local:{folder.name}", "description": f"Dataset folder {folder}",
+                                "source": {"kind": "local", "path": str(folder)}, **extra},
+                               where=str(folder), base_dir=folder)
     # Folder tasks always fingerprinted the threshold as the integer 5; keep their runs resumable.
     return spec.model_copy(update={"success_threshold": 5})
+
+
+def protocol_of_folder(folder: Path) -> str:
+    """The protocol of a local dataset, read from the label column of its first metadata row."""
+    path = folder / METADATA_FILE
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise TaskError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+            found = [LABEL_COLUMNS[k] for k in LABEL_COLUMNS if isinstance(row, dict) and k in row]
+            if len(found) != 1:
+                raise TaskError(f"{path}:{number}: a row needs exactly one label column: 'reward' (1–5), "
+                                f"'progress' (0–100) or 'preference' (A, B or tie)")
+            return found[0]
+    raise TaskError(f"{path}: no items")
 
