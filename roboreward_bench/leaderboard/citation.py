@@ -5,6 +5,8 @@ from __future__ import annotations
 from roboreward_bench import __version__
 
 RRBENCH_KEY = "rrbench"
+# The intended public home; no remote is configured in this repository yet, so maintainers must confirm it
+# (and CITATION.cff, which a test keeps equal) before the first release.
 RRBENCH_URL = "https://github.com/rrbench/rrbench"
 RELEASE_DATE = "2026-11-29"  # date-released of this version in CITATION.cff
 RRBENCH_BIBTEX = f"""@misc{{{RRBENCH_KEY},
