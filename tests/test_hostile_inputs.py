@@ -296,6 +296,8 @@ CASES: list[tuple[str, Setup, int, tuple[str, ...], bool]] = [
     # dataset rows
     ("meta-not-utf8", _meta(lambda lines: lines[:1] + ['{"file_name": "alpha/episode_0.mp4", "task": "caf\udce9"}']
                             + lines[1:]), 2, ("{data}/metadata.jsonl:2: not UTF-8",), False),
+    ("meta-not-utf8-first-row", _meta(lambda lines: ['{"file_name": "alpha/episode_0.mp4", "task": "caf\udce9"}']
+                                      + lines), 2, ("{data}/metadata.jsonl:1: not UTF-8",), False),
     ("meta-torn-json", _meta(lambda lines: lines + ['{"file_name": "alpha/e']), 2,
      ("{data}/metadata.jsonl:", "not valid JSON"), False),
     ("meta-label-out-of-range", _meta(_row(0, reward=7)), 2, ("{data}/metadata.jsonl:1",), False),

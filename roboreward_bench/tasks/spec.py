@@ -368,12 +368,15 @@ def default_spec_for_folder(folder: Path, protocol: str = "discrete") -> TaskSpe
 def protocol_of_folder(folder: Path) -> str:
     """The protocol of a local dataset, read from the label column of its first metadata row."""
     path = folder / METADATA_FILE
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
+    with open(path, "rb") as handle:  # line by line: a bad byte further down is the loader's to name
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
                 continue
             try:
-                row = json.loads(line)
+                row = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                raise TaskError(f"{path}:{number}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
+                                "save the file as UTF-8") from None
             except json.JSONDecodeError as exc:
                 raise TaskError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
             found = [LABEL_COLUMNS[k] for k in LABEL_COLUMNS if isinstance(row, dict) and k in row]
