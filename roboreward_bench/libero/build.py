@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from roboreward_bench.data.local import METADATA_FILE
 from roboreward_bench.libero.items import drop_repeats, items_from_record, own_success
 from roboreward_bench.libero.splits import plan_episodes, split_plan
 
 RECORDS_DIR = ".build"
-METADATA_FILE = "metadata.jsonl"
 MIN_EXPERT_SUCCESS = 0.9
 _KIND_ORDER = {"full": 0, "clip": 1, "counterfactual": 2}
 

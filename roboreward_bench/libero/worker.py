@@ -22,6 +22,9 @@ import numpy as np
 
 from roboreward_bench.libero import scene
 from roboreward_bench.libero.policies import UnsupportedGoal, make_policy
+from roboreward_bench.sim.video import write_mp4  # light: numpy and PyAV, both in the LIBERO environment
+
+LIBERO_CRF = 28  # busier household scenes than Meta-World: a little more compression keeps the split small
 
 SETTLE_STEPS = 20
 CAMERAS = {"agentview": "agentview", "wrist": "robot0_eye_in_hand"}
@@ -147,23 +150,6 @@ def play(task_env: TaskEnv, spec: dict, render: bool = True) -> dict:
     return {"record": record, "frames": frames}
 
 
-def write_mp4(path: Path, frames: list, fps: int, crf: int = 28) -> None:
-    import av
-
-    tmp = path.with_name(path.name + ".part")
-    height, width = frames[0].shape[:2]
-    with av.open(str(tmp), mode="w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"crf": str(crf), "preset": "medium", "threads": "1"}
-        for frame in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    tmp.replace(path)
-
-
 def _write_json(path: Path, payload: dict) -> None:
     tmp = path.with_name(path.name + f".{os.getpid()}.part")
     tmp.write_text(json.dumps(payload, separators=(",", ":")), encoding="utf-8")
@@ -205,7 +191,7 @@ def run_job(job: dict) -> None:
         for cam, frames in ({} if replay else result["frames"]).items():
             path = out / spec["files"][cam]
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_mp4(path, frames, fps=spec["fps"])
+            write_mp4(path, frames, fps=spec["fps"], crf=LIBERO_CRF)
         _write_json(target, result["record"])
     if current is not None:
         current[1].close()

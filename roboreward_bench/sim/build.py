@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from roboreward_bench.data.local import METADATA_FILE
 from roboreward_bench.sim.balance import choose_shipped, drop_duplicates
 from roboreward_bench.sim.items import RECORDS_DIR, EpisodeRecord, items_from_record, record_path
 from roboreward_bench.sim.rollout import EpisodeSpec
 from roboreward_bench.sim.splits import plan_episodes, split_plan
 
-METADATA_FILE = "metadata.jsonl"
 _KIND_ORDER = {"full": 0, "clip": 1, "counterfactual": 2}
 
 
