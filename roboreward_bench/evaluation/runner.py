@@ -146,8 +146,10 @@ def error_record(item_id: str, message: str) -> PredictionRecord:
     return PredictionRecord(item_id=item_id, raw_text="", parsed=None, valid=False, error=message)
 
 
-# Frames held by one batch: a 16-frame 224-px request is ~2.4 MB, a 16-frame 720p one ~44 MB.
-MAX_BATCH_FRAME_BYTES = 256 << 20
+# Frames held by one batch: a 16-frame 224-px request is ~2.4 MB, a 320-px one ~4.9 MB, a 720p one ~44 MB.
+# With the prefetch queue this bounds the frames alive in a run (rrb-sim v2 with a 64-item baseline batch
+# peaked at 775 MB RSS under a 256 MB cap, 264 MB under 32 MB); batches of small videos stay full.
+MAX_BATCH_FRAME_BYTES = 128 << 20
 
 
 def batched(work: Iterator[WorkItem], size: int, max_bytes: int = MAX_BATCH_FRAME_BYTES) -> Iterator[list[WorkItem]]:
@@ -209,6 +211,7 @@ def run_model(model: RewardModel, work: Iterator[WorkItem], parser_name: str, wr
                     response = _with_latency(response, elapsed)
                 writer.write(to_record(response, parse))
         on_done(len(batch))
+        batch = ready = []  # drop this batch's frames before the next batch is gathered, not after
 
 
 def _with_latency(response: Response, latency: float) -> Response:
