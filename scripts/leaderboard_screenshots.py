@@ -21,7 +21,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("site", type=Path)
     parser.add_argument("--out", type=Path, default=Path("leaderboard/screenshots"))
-    parser.add_argument("--model", default="models/rrb-sim/rrbench__video-only.html")
+    parser.add_argument("--model", default="models/rrb-sim/rrbench__random.html")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     pages = {"main": "index.html", "model": args.model}

@@ -25,7 +25,7 @@ from roboreward_bench.metrics.types import MetricValue
 from roboreward_bench.metrics.winrate import mean_win_rate
 from roboreward_bench.tasks.spec import TaskSpec
 
-RULE_BACKENDS = ("random", "constant", "majority")
+RULE_BACKENDS = ("random", "constant", "majority", "median")
 BASELINE_BACKENDS = RULE_BACKENDS + ("text-only", "video-only")
 # (key, label, low, high): parameter count in billions, low < p <= high
 SIZE_BUCKETS: tuple[tuple[str, str, float, float], ...] = (
